@@ -1,0 +1,1 @@
+"""The terminal: preview a flow as a customer would take it."""

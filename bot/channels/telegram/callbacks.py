@@ -1,0 +1,36 @@
+"""Button payloads (callback_data), packed by aiogram's CallbackData within 64 bytes.
+
+A button names its survey and the question's visit number, never the customer: pressing a
+button of someone else's survey, or an old one, is recognised and refused politely.
+Worst case `a:<19-digit id>:<visit>:<24-char option>` is ~52 bytes.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+from bot.domain.presenter import Button, ButtonAction
+
+
+class AnswerButton(CallbackData, prefix="a"):
+    survey: int
+    visit: int
+    value: str
+
+
+class SkipButton(CallbackData, prefix="s"):
+    survey: int
+    visit: int
+
+
+class StopButton(CallbackData, prefix="x"):
+    survey: int
+
+
+def pack_button(button: Button, survey_id: int, visit: int) -> str:
+    """The callback_data of a question's button (raises ValueError over 64 bytes)."""
+    if button.action == ButtonAction.ANSWER:
+        return AnswerButton(survey=survey_id, visit=visit, value=button.value).pack()
+    if button.action == ButtonAction.SKIP:
+        return SkipButton(survey=survey_id, visit=visit).pack()
+    return StopButton(survey=survey_id).pack()

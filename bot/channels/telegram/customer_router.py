@@ -1,0 +1,98 @@
+"""What customers do in their private chat with the bot."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+
+from bot.channels.telegram.callbacks import AnswerButton, SkipButton, StopButton
+from bot.channels.telegram.contacts import contact_of_callback, contact_of_message
+from bot.services.conversation import ConversationService
+
+log = logging.getLogger(__name__)
+
+router = Router(name="customers")
+router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@router.message(CommandStart(deep_link=True))
+async def cmd_start_link(
+    message: Message, command: CommandObject, conversation: ConversationService
+) -> None:
+    token = (command.args or "").strip()
+    # A malformed token is simply unknown: the customer gets the friendly "link not valid".
+    await conversation.open_link(contact_of_message(message), token if _TOKEN.match(token) else "")
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, conversation: ConversationService) -> None:
+    await conversation.walk_in(contact_of_message(message))
+
+
+@router.message(Command("help"))
+async def cmd_help(message: Message, conversation: ConversationService) -> None:
+    await conversation.help(contact_of_message(message))
+
+
+@router.message(Command("stop"))
+async def cmd_stop(message: Message, conversation: ConversationService) -> None:
+    await conversation.opt_out(contact_of_message(message))
+
+
+@router.message(F.text)
+async def on_text(message: Message, conversation: ConversationService) -> None:
+    await conversation.typed(contact_of_message(message), message.text or "")
+
+
+@router.message()
+async def on_other_message(message: Message, conversation: ConversationService) -> None:
+    """A sticker, photo or voice note: answered like text that fits no question."""
+    await conversation.typed(contact_of_message(message), message.caption or "")
+
+
+@router.callback_query(AnswerButton.filter())
+async def on_answer_button(
+    callback: CallbackQuery, callback_data: AnswerButton, conversation: ConversationService
+) -> None:
+    contact = contact_of_callback(callback)
+    toast = ""
+    if contact is not None:
+        toast = await conversation.press(
+            contact, callback_data.survey, callback_data.visit, callback_data.value
+        )
+    await callback.answer(toast or None)
+
+
+@router.callback_query(SkipButton.filter())
+async def on_skip_button(
+    callback: CallbackQuery, callback_data: SkipButton, conversation: ConversationService
+) -> None:
+    contact = contact_of_callback(callback)
+    toast = ""
+    if contact is not None:
+        toast = await conversation.skip(contact, callback_data.survey, callback_data.visit)
+    await callback.answer(toast or None)
+
+
+@router.callback_query(StopButton.filter())
+async def on_stop_button(
+    callback: CallbackQuery, callback_data: StopButton, conversation: ConversationService
+) -> None:
+    contact = contact_of_callback(callback)
+    toast = ""
+    if contact is not None:
+        toast = await conversation.stop_survey(contact, callback_data.survey)
+    await callback.answer(toast or None)
+
+
+@router.callback_query()
+async def on_unknown_button(callback: CallbackQuery) -> None:
+    """A button from an older version of the bot: answered so the spinner stops."""
+    await callback.answer()

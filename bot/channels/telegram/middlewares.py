@@ -1,0 +1,38 @@
+"""Update-level middleware: each Telegram update is processed once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+
+from bot.domain.clock import Clock
+from bot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class ProcessOnce(BaseMiddleware):
+    """Drops an update whose id was already handled (webhook retries, two pollers...)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        bot = data["bot"]
+        async with self.db.transaction() as tx:
+            first = await tx.updates.first_time(bot.id, event.update_id, self.clock.now())
+        if not first:
+            log.info("duplicate update %s dropped", event.update_id)
+            return None
+        return await handler(event, data)

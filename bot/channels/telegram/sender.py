@@ -1,0 +1,83 @@
+"""Delivers outbox messages through the Bot API and translates its errors.
+
+429 -> RetryLater(retry_after); 403 or "chat not found" -> Unreachable; "message is not
+modified" -> already done; other 400s -> Rejected; 5xx, network errors, timeouts ->
+TransientFailure. Text goes in HTML parse mode; an over-long text is shortened as plain text.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import LinkPreviewOptions, ReplyParameters
+
+from bot.channels.base import Delivery
+from bot.channels.telegram.keyboards import inline_keyboard
+from bot.domain.rich_text import fit_message
+from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class TelegramSender:
+    name = "telegram"
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def is_group(self, chat_id: int) -> bool:
+        return chat_id < 0
+
+    async def deliver(self, delivery: Delivery) -> int | None:
+        text, is_html = fit_message(delivery.payload["text"])
+        parse_mode = "HTML" if is_html else None
+        markup = inline_keyboard(delivery.payload)
+        try:
+            if delivery.kind == "edit":
+                assert delivery.edit_message_id is not None
+                await self.bot.edit_message_text(
+                    text=text,
+                    chat_id=delivery.chat_id,
+                    message_id=delivery.edit_message_id,
+                    parse_mode=parse_mode,
+                    reply_markup=markup,
+                    link_preview_options=_NO_PREVIEW,
+                )
+                return delivery.edit_message_id
+            reply_to = delivery.payload.get("reply_to")
+            sent = await self.bot.send_message(
+                chat_id=delivery.chat_id,
+                text=text,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                link_preview_options=_NO_PREVIEW,
+                reply_parameters=ReplyParameters(
+                    message_id=int(reply_to), allow_sending_without_reply=True
+                )
+                if reply_to
+                else None,
+            )
+            return sent.message_id
+        except TelegramRetryAfter as exc:
+            raise RetryLater(float(exc.retry_after), "Telegram flood control") from None
+        except TelegramForbiddenError as exc:
+            raise Unreachable(exc.message) from None
+        except TelegramBadRequest as exc:
+            lowered = exc.message.lower()
+            if "message is not modified" in lowered:
+                return delivery.edit_message_id
+            if "chat not found" in lowered or "user is deactivated" in lowered:
+                raise Unreachable(exc.message) from None
+            raise Rejected(exc.message) from None
+        except (TelegramServerError, TelegramNetworkError, TelegramNotFound) as exc:
+            raise TransientFailure(str(exc)) from None
+        except TelegramUnauthorizedError as exc:
+            raise TransientFailure(f"the bot token was refused: {exc.message}") from None

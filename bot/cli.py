@@ -1,0 +1,197 @@
+"""The `surveybot` command. Only wiring and printing: the work is in services and runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.errors import FlowLoadError, SurveybotError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="surveybot",
+    help="Post-purchase surveys in the messenger your customers already use.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+flows_app = typer.Typer(help="Survey flows (flows/*.yaml).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(flows_app, name="flows")
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"SURVEYBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise SurveybotError(f"invalid setting: {problems}") from None
+
+
+def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(work())
+
+
+@app.command()
+def run() -> None:
+    """Run surveybot: HTTP server, Telegram channel (when a token is set) and scheduler."""
+    from bot.logging_setup import configure_logging
+    from bot.runtime import build_runtime, serve
+
+    config = settings()
+    configure_logging(config.log_level, config.log_json)
+
+    async def main() -> None:
+        runtime = await build_runtime(config)
+        await serve(runtime)
+
+    run_async(main)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Create or upgrade the database schema (SURVEYBOT_DATABASE_URL)."""
+    from bot.storage import migrate
+    from bot.storage.database import Database
+
+    async def main() -> str | None:
+        database = Database(settings().database_url)
+        try:
+            await migrate.upgrade(database, revision)
+            return await migrate.current_revision(database)
+        finally:
+            await database.dispose()
+
+    current = run_async(main)
+    typer.echo(f"database at revision {current}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the one this version needs."""
+    from bot.storage import migrate
+    from bot.storage.database import Database
+
+    async def main() -> str | None:
+        database = Database(settings().database_url)
+        try:
+            return await migrate.current_revision(database)
+        finally:
+            await database.dispose()
+
+    current = run_async(main)
+    head = migrate.head_revision()
+    state = "up to date" if current == head else "run `surveybot db upgrade`"
+    typer.echo(f"database: {current or 'empty'}; needed: {head} ({state})")
+
+
+@flows_app.command("check")
+def flows_check(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Folder of flow files (default: SURVEYBOT_FLOWS_DIR).")
+    ] = None,
+) -> None:
+    """Check every flow file; print each problem with file, line and fix. Exit 1 on any."""
+    from bot.domain.flow_catalog import check_directory
+    from bot.domain.texts import MessageTexts
+
+    config = settings()
+    folder = directory or config.flows_dir
+    catalog, problems = check_directory(folder, MessageTexts(config.templates_dir))
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"\n{len(problems)} problem(s) found in {folder}", err=True)
+        raise typer.Exit(1)
+    names = ", ".join(sorted(catalog.flows))
+    typer.echo(f"{len(catalog)} flow(s) OK in {folder}: {names}")
+
+
+@flows_app.command("schema")
+def flows_schema(
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of flow files (for editors and CI)."""
+    from bot.domain.flow import flow_json_schema
+
+    text = json.dumps(flow_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+@app.command("try")
+def try_flow(
+    flow: Annotated[str, typer.Argument(help="A flow id from the flows folder, or a .yaml file.")],
+    locale: Annotated[str | None, typer.Option(help="Language, e.g. vi or en.")] = None,
+) -> None:
+    """Take a flow in the terminal as a customer would (nothing is stored or sent)."""
+    from bot.channels.console.preview import ConsolePreview
+    from bot.domain.flow_catalog import check_directory
+    from bot.domain.flow_check import check_flow
+    from bot.domain.flow_loader import read_flow_file
+    from bot.domain.presenter import Presenter
+    from bot.domain.texts import MessageTexts
+
+    config = settings()
+    texts = MessageTexts(config.templates_dir)
+    path = Path(flow)
+    if path.suffix in (".yaml", ".yml"):
+        loaded, problems = read_flow_file(path)
+        if loaded is not None:
+            problems = check_flow(loaded, texts)
+        if problems:
+            raise FlowLoadError(list(problems))
+        assert loaded is not None
+        chosen = loaded.flow
+    else:
+        catalog, problems = check_directory(config.flows_dir, texts)
+        found = catalog.get(flow)
+        if found is None:
+            known = ", ".join(sorted(catalog.flows)) or "none"
+            hint = (
+                f"\n{len(problems)} flow problem(s); run `surveybot flows check`"
+                if problems
+                else ""
+            )
+            raise SurveybotError(f"no flow {flow!r} in {config.flows_dir} (flows: {known}){hint}")
+        chosen = found
+    language = chosen.pick_locale(locale)
+    typer.echo(
+        f"{chosen.name} [{chosen.id}, {language}] — answer with a number, a label or "
+        "text; 'stop' ends it."
+    )
+    preview = ConsolePreview(chosen, Presenter(texts), language, input, typer.echo)
+    preview.run()
+
+
+def main() -> None:
+    try:
+        app()
+    except FlowLoadError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        typer.echo(f"\n{len(exc.problems)} flow problem(s); nothing was started", err=True)
+        sys.exit(1)
+    except SurveybotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

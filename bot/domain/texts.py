@@ -1,0 +1,128 @@
+"""Message texts: Jinja2 templates rendered in a sandbox, per locale.
+
+A flow step's `text` is either a template file name (`post_purchase/csat.j2`, looked up under
+templates/messages/<locale>/) or inline Jinja2, optionally per locale. The bot's own
+phrases (help, opt-out confirmation, hints) are files under templates/messages/<locale>/bot/
+so a shop can reword them. Variables are HTML-escaped (autoescape): a customer called
+`<Lan>` cannot break Telegram's HTML parse mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChainableUndefined,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    Undefined,
+)
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.domain.flow import TEMPLATE_SUFFIX, LocalizedText
+from bot.errors import TemplateProblem
+
+FALLBACK_LOCALE = "en"
+
+
+def is_template_name(value: str) -> bool:
+    """`post_purchase/csat.j2` names a file; anything else is inline template text."""
+    stripped = value.strip()
+    return stripped.endswith(TEMPLATE_SUFFIX) and not any(c.isspace() for c in stripped)
+
+
+def pick_text(spec: LocalizedText, locale: str, default_locale: str) -> str:
+    """The text (file name or inline) for `locale`, falling back to the flow's default."""
+    if isinstance(spec, str):
+        return spec
+    if locale in spec:
+        return spec[locale]
+    if default_locale in spec:
+        return spec[default_locale]
+    return next(iter(spec.values()))
+
+
+class MessageTexts:
+    """Renders flow texts and the bot's own phrases from one templates directory."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.messages_dir = Path(templates_dir) / "messages"
+        self._lenient = self._environment(ChainableUndefined)
+        self._strict = self._environment(StrictUndefined)
+
+    def _environment(self, undefined: type[Undefined]) -> SandboxedEnvironment:
+        return SandboxedEnvironment(
+            loader=FileSystemLoader(str(self.messages_dir)),
+            autoescape=True,
+            undefined=undefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+
+    def render(
+        self,
+        spec: LocalizedText,
+        locale: str,
+        context: Mapping[str, Any],
+        *,
+        default_locale: str = FALLBACK_LOCALE,
+        strict: bool = False,
+    ) -> str:
+        """Render a step text. `strict` turns unknown variables into errors (flow checks)."""
+        source = pick_text(spec, locale, default_locale)
+        template = self._template(source, locale, strict)
+        try:
+            return template.render(**context).strip()
+        except TemplateError as exc:
+            raise TemplateProblem(f"{_describe(source, locale)} fails to render: {exc}") from None
+
+    def template_path(self, name: str, locale: str) -> Path:
+        return self.messages_dir / locale / name.strip()
+
+    def has_template(self, name: str, locale: str) -> bool:
+        return self.template_path(name, locale).is_file()
+
+    def phrase(self, name: str, locale: str, **context: Any) -> str:
+        """One of the bot's own phrases (`bot/<name>.j2`), in `locale` or else English."""
+        for candidate in (locale, FALLBACK_LOCALE):
+            if self.has_template(f"bot/{name}.j2", candidate):
+                return self.render(f"bot/{name}.j2", candidate, context)
+        raise TemplateProblem(
+            f"the phrase {name!r} is missing: add "
+            f"templates/messages/{FALLBACK_LOCALE}/bot/{name}.j2"
+        )
+
+    def _template(self, source: str, locale: str, strict: bool) -> Template:
+        environment = self._strict if strict else self._lenient
+        if is_template_name(source):
+            try:
+                return environment.get_template(f"{locale}/{source.strip()}")
+            except TemplateNotFound:
+                raise TemplateProblem(
+                    f"template {source.strip()!r} does not exist for locale {locale!r}: "
+                    f"create {self.template_path(source, locale)}"
+                ) from None
+            except TemplateError as exc:
+                raise TemplateProblem(f"{_describe(source, locale)} is broken: {exc}") from None
+        return _inline(environment, source)
+
+
+@lru_cache(maxsize=1024)
+def _inline(environment: SandboxedEnvironment, source: str) -> Template:
+    try:
+        return environment.from_string(source)
+    except TemplateError as exc:
+        raise TemplateProblem(f"the inline text {source[:40]!r}... is broken: {exc}") from None
+
+
+def _describe(source: str, locale: str) -> str:
+    if is_template_name(source):
+        return f"template {locale}/{source.strip()}"
+    return f"the inline text {source[:40]!r}"

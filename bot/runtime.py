@@ -1,0 +1,294 @@
+"""Wiring: build every part from Settings, then serve until SIGINT/SIGTERM.
+
+`surveybot run` = HTTP server + Telegram channel (polling or webhook) + scheduler + outbox
+dispatcher, in one process. Without a Telegram token it still serves HTTP and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+
+import uvicorn
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramUnauthorizedError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.channels.base import OutboundChannel
+from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.setup import create_bot, create_dispatcher, publish_commands
+from bot.config import Settings, TelegramMode
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.flow_catalog import FlowCatalog, load_catalog
+from bot.domain.presenter import Presenter
+from bot.domain.texts import MessageTexts
+from bot.errors import ConfigError, StorageError
+from bot.scheduling.outbox_dispatcher import OutboxDispatcher
+from bot.scheduling.rate_limit import RateLimiter
+from bot.scheduling.scheduler import create_scheduler, every
+from bot.services.conversation import ConversationService
+from bot.services.flow_registry import FlowRegistry
+from bot.services.maintenance import prune_processed_updates
+from bot.services.reachability import ReachabilityService
+from bot.services.survey_runner import SurveyRunner
+from bot.storage import migrate
+from bot.storage.database import Database
+
+log = logging.getLogger("surveybot")
+
+
+@dataclass
+class TelegramRuntime:
+    bot: Bot
+    dispatcher: Dispatcher
+    webhook: bool
+    webhook_secret: str
+    username: str | None = None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    db: Database
+    texts: MessageTexts
+    catalog: FlowCatalog
+    flows: FlowRegistry
+    presenter: Presenter
+    runner: SurveyRunner
+    conversation: ConversationService
+    outbox: OutboxDispatcher
+    scheduler: AsyncIOScheduler
+    telegram: TelegramRuntime | None = None
+    channels: dict[str, OutboundChannel] = field(default_factory=dict)
+
+    def channel_states(self) -> dict[str, str]:
+        if self.telegram is None:
+            return {"telegram": "off"}
+        return {"telegram": "webhook" if self.telegram.webhook else "polling"}
+
+
+async def prepare_schema(db: Database) -> None:
+    """SQLite (the embedded default) is created/upgraded on the spot; PostgreSQL must be
+    upgraded on purpose (`surveybot db upgrade`), so several workers never race to migrate."""
+    try:
+        current = await migrate.current_revision(db)
+    except OSError as exc:
+        raise StorageError(f"cannot reach the database {db.describe()}: {exc}") from None
+    head = migrate.head_revision()
+    if current == head:
+        return
+    if db.is_sqlite:
+        await migrate.upgrade(db)
+        log.info("database %s at revision %s", "created" if current is None else "upgraded", head)
+        return
+    raise StorageError(
+        f"the database schema is at {current or 'nothing'} but this surveybot needs {head}; "
+        "run `surveybot db upgrade` first"
+    )
+
+
+async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    clock = clock or SystemClock()
+    texts = MessageTexts(settings.templates_dir)
+    catalog = load_catalog(settings.flows_dir, texts)
+    db = Database(settings.database_url)
+    try:
+        await prepare_schema(db)
+    except BaseException:
+        await db.dispose()
+        raise
+    flows = FlowRegistry(catalog)
+    presenter = Presenter(texts)
+    runner = SurveyRunner(flows, presenter, clock)
+    reachability = ReachabilityService(db, clock)
+    channels: dict[str, OutboundChannel] = {}
+    bot = create_bot(settings) if settings.telegram_enabled else None
+    if bot is not None:
+        channels["telegram"] = TelegramSender(bot)
+    outbox = OutboxDispatcher(
+        db, channels, RateLimiter(), clock, on_unreachable=reachability.mark_unreachable
+    )
+    conversation = ConversationService(db, runner, clock, outbox)
+    runtime = Runtime(
+        settings=settings,
+        clock=clock,
+        db=db,
+        texts=texts,
+        catalog=catalog,
+        flows=flows,
+        presenter=presenter,
+        runner=runner,
+        conversation=conversation,
+        outbox=outbox,
+        scheduler=create_scheduler(),
+        channels=channels,
+    )
+    if bot is not None:
+        runtime.telegram = TelegramRuntime(
+            bot=bot,
+            dispatcher=create_dispatcher(settings, db, clock, conversation),
+            webhook=settings.telegram_mode == TelegramMode.WEBHOOK,
+            webhook_secret=(
+                settings.telegram_webhook_secret.get_secret_value()
+                if settings.telegram_webhook_secret
+                else secrets.token_urlsafe(32)
+            ),
+        )
+    return runtime
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """Bind early, so a busy port is a clear error rather than a log line from deep inside."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); set SURVEYBOT_HTTP_PORT to a "
+            "free port or stop the other program"
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our own event loop: we handle the signals, not uvicorn."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(runtime: Runtime) -> None:
+    """Run every part until SIGINT/SIGTERM, then stop them in order."""
+    from bot.web.app import create_app
+
+    settings = runtime.settings
+    sock = listen_socket(settings.http_host, settings.http_port)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(runtime),
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
+    server = _EmbeddedServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    await _start_telegram(runtime)
+    _schedule_jobs(runtime)
+    runtime.scheduler.start()
+    tasks = [
+        asyncio.create_task(server.serve(sockets=[sock]), name="http"),
+        asyncio.create_task(runtime.outbox.run(), name="outbox"),
+    ]
+    telegram = runtime.telegram
+    if telegram is not None and not telegram.webhook:
+        tasks.append(asyncio.create_task(_poll(telegram), name="telegram-polling"))
+    _announce(runtime, settings.http_host, port)
+    waiter = asyncio.create_task(stop.wait(), name="stop-signal")
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    failed = [task for task in done if task is not waiter and task.exception() is not None]
+    log.info("stopping")
+    await _shutdown(runtime, server, tasks, waiter)
+    sock.close()
+    if failed:
+        raise failed[0].exception()  # type: ignore[misc]
+
+
+async def _start_telegram(runtime: Runtime) -> None:
+    telegram = runtime.telegram
+    if telegram is None:
+        return
+    try:
+        me = await telegram.bot.get_me()
+    except TelegramUnauthorizedError:
+        raise ConfigError(
+            "Telegram refused SURVEYBOT_TELEGRAM_TOKEN; copy the token from @BotFather again"
+        ) from None
+    telegram.username = me.username
+    await publish_commands(telegram.bot, runtime.texts)
+    if telegram.webhook:
+        url = runtime.settings.telegram_webhook_url
+        if not url:
+            raise ConfigError("webhook mode needs SURVEYBOT_TELEGRAM_WEBHOOK_URL")
+        await telegram.bot.set_webhook(
+            url,
+            secret_token=telegram.webhook_secret,
+            allowed_updates=telegram.dispatcher.resolve_used_update_types(),
+        )
+    else:
+        await telegram.bot.delete_webhook(drop_pending_updates=False)
+
+
+async def _poll(telegram: TelegramRuntime) -> None:
+    await telegram.dispatcher.start_polling(
+        telegram.bot, handle_signals=False, close_bot_session=False, polling_timeout=20
+    )
+
+
+def _schedule_jobs(runtime: Runtime) -> None:
+    every(
+        runtime.scheduler,
+        "prune-processed-updates",
+        3600,
+        lambda: prune_processed_updates(runtime.db, runtime.clock),
+    )
+
+
+def _announce(runtime: Runtime, host: str, port: int) -> None:
+    telegram = runtime.telegram
+    if telegram is None:
+        channel = "off (set SURVEYBOT_TELEGRAM_TOKEN to turn it on)"
+    else:
+        mode = "webhook" if telegram.webhook else "polling"
+        channel = f"on, @{telegram.username} ({mode})"
+    default = runtime.catalog.default()
+    flows = ", ".join(
+        f"{flow_id} (default)" if default and flow_id == default.id else flow_id
+        for flow_id in sorted(runtime.catalog.flows)
+    )
+    log.info("surveybot is running")
+    log.info("  HTTP      http://%s:%s  (health: /healthz, API docs: /docs)", host, port)
+    log.info("  Telegram  %s", channel)
+    log.info("  Database  %s", runtime.db.describe())
+    log.info("  Flows     %s", flows or "none")
+
+
+async def _shutdown(
+    runtime: Runtime,
+    server: uvicorn.Server,
+    tasks: list[asyncio.Task[None]],
+    waiter: asyncio.Task[bool],
+) -> None:
+    waiter.cancel()
+    telegram = runtime.telegram
+    if telegram is not None and not telegram.webhook:
+        with suppress(RuntimeError):  # polling had not started
+            await telegram.dispatcher.stop_polling()
+    runtime.outbox.stop()
+    server.should_exit = True
+    if runtime.scheduler.running:
+        runtime.scheduler.shutdown(wait=False)
+    await asyncio.wait(tasks, timeout=10)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if telegram is not None:
+        await telegram.bot.session.close()
+    await runtime.db.dispose()

@@ -1,0 +1,1 @@
+"""When things happen: APScheduler jobs, durable timers, and the paced outbox dispatcher."""

@@ -1,0 +1,38 @@
+"""APScheduler drives the periodic work of one worker process.
+
+Its job store is in memory on purpose: APScheduler's stores must not be shared between
+processes. Anything that must survive a restart lives in our own tables (the outbox, the
+timers) and these jobs only tick over them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+
+def create_scheduler() -> AsyncIOScheduler:
+    return AsyncIOScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+
+
+def every(
+    scheduler: AsyncIOScheduler,
+    job_id: str,
+    seconds: float,
+    job: Callable[[], Awaitable[Any]],
+) -> None:
+    """Run `job` every `seconds`, never overlapping itself."""
+    scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=seconds, timezone=UTC),
+        id=job_id,
+        name=job_id,
+        replace_existing=True,
+    )

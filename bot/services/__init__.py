@@ -1,0 +1,1 @@
+"""Use cases: domain + storage, one transaction each. No aiogram, no HTTP."""

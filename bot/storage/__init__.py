@@ -1,0 +1,1 @@
+"""SQLAlchemy models, the database handle and one repository per aggregate."""

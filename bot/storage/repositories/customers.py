@@ -1,0 +1,79 @@
+"""Customers and how to reach them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.dialect import upsert
+from bot.storage.models import Customer
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, customer_id: int) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
+    async def by_telegram_chat(self, chat_id: int) -> Customer | None:
+        result = await self.session.execute(
+            select(Customer).where(Customer.telegram_chat_id == chat_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def by_external_id(self, external_id: str) -> Customer | None:
+        result = await self.session.execute(
+            select(Customer).where(Customer.external_id == external_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def walk_in(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        name: str | None,
+        locale: str | None,
+        now: datetime,
+    ) -> Customer:
+        """The customer behind a Telegram chat, created on first contact (race-safe)."""
+        statement = (
+            upsert(self.session, Customer)
+            .values(
+                telegram_chat_id=chat_id,
+                telegram_user_id=user_id,
+                name=name,
+                locale=locale,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[Customer.telegram_chat_id])
+        )
+        await self.session.execute(statement)
+        customer = await self.by_telegram_chat(chat_id)
+        assert customer is not None
+        return customer
+
+    async def bind_telegram_chat(
+        self, customer: Customer, chat_id: int, user_id: int | None, now: datetime
+    ) -> None:
+        """Make `chat_id` reach `customer`; a chat belongs to one customer at a time."""
+        if customer.telegram_chat_id == chat_id:
+            return
+        await self.session.execute(
+            update(Customer)
+            .where(Customer.telegram_chat_id == chat_id, Customer.id != customer.id)
+            .values(telegram_chat_id=None, updated_at=now)
+        )
+        customer.telegram_chat_id = chat_id
+        customer.telegram_user_id = user_id
+        customer.unreachable_at = None
+        customer.updated_at = now
+        await self.session.flush()
+
+    async def set_opted_out(self, customer: Customer, when: datetime | None, now: datetime) -> None:
+        customer.opted_out_at = when
+        customer.updated_at = now
+        await self.session.flush()

@@ -1,0 +1,155 @@
+"""The outbox: messages waiting to be delivered, claimed safely by several workers.
+
+A worker claims the oldest undelivered message of each chat (never a later one while an
+earlier one is pending, so a chat's messages arrive in order), under a lease; on PostgreSQL
+with FOR UPDATE SKIP LOCKED so two workers never take the same row. A worker that dies
+mid-send leaves its lease to expire and the message is claimed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.storage.dialect import is_postgres
+from bot.storage.models import OutboxMessage
+
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+UNDELIVERED = (PENDING, SENDING)
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        channel: str,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime,
+        priority: int = 0,
+        customer_id: int | None = None,
+        survey_id: int | None = None,
+        not_before: datetime | None = None,
+    ) -> OutboxMessage:
+        message = OutboxMessage(
+            channel=channel,
+            chat_id=chat_id,
+            kind=kind,
+            payload=payload,
+            priority=priority,
+            customer_id=customer_id,
+            survey_id=survey_id,
+            status=PENDING,
+            attempts=0,
+            not_before=not_before or now,
+            created_at=now,
+        )
+        self.session.add(message)
+        await self.session.flush()
+        return message
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        *,
+        channels: Sequence[str] | None = None,
+        min_priority: int | None = None,
+        max_priority: int | None = None,
+    ) -> list[OutboxMessage]:
+        """Take up to `limit` due messages, each the oldest undelivered one of its chat."""
+        earlier = aliased(OutboxMessage)
+        blocked = exists().where(
+            earlier.chat_id == OutboxMessage.chat_id,
+            earlier.channel == OutboxMessage.channel,
+            earlier.id < OutboxMessage.id,
+            earlier.status.in_(UNDELIVERED),
+        )
+        claimable = or_(
+            and_(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now),
+            and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+        )
+        statement = select(OutboxMessage).where(claimable, ~blocked)
+        if channels is not None:
+            statement = statement.where(OutboxMessage.channel.in_(channels))
+        if min_priority is not None:
+            statement = statement.where(OutboxMessage.priority >= min_priority)
+        if max_priority is not None:
+            statement = statement.where(OutboxMessage.priority <= max_priority)
+        statement = statement.order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit)
+        if is_postgres(self.session):
+            statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
+        rows = list((await self.session.execute(statement)).scalars())
+        for row in rows:
+            if row.status == SENDING:  # its worker died mid-send: that counts as an attempt
+                row.attempts += 1
+            row.status = SENDING
+            row.lease_until = now + lease
+        await self.session.flush()
+        return rows
+
+    async def count_failure(self, message_id: int) -> int:
+        """One more failed attempt; returns the total so far."""
+        row = await self.session.get(OutboxMessage, message_id, with_for_update=True)
+        assert row is not None
+        row.attempts += 1
+        await self.session.flush()
+        return row.attempts
+
+    async def mark_sent(self, message_id: int, sent_message_id: int | None, now: datetime) -> None:
+        await self._set(
+            message_id,
+            status=SENT,
+            sent_message_id=sent_message_id,
+            sent_at=now,
+            lease_until=None,
+            last_error=None,
+        )
+
+    async def retry_later(self, message_id: int, error: str, not_before: datetime) -> None:
+        await self._set(
+            message_id,
+            status=PENDING,
+            not_before=not_before,
+            lease_until=None,
+            last_error=error[:2000],
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        await self._set(message_id, status=FAILED, lease_until=None, last_error=error[:2000])
+
+    async def cancel_for_customer(self, customer_id: int) -> int:
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.customer_id == customer_id, OutboxMessage.status == PENDING)
+            .values(status=CANCELLED)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def counts(self) -> dict[str, int]:
+        statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        return {status: count for status, count in (await self.session.execute(statement)).all()}
+
+    async def next_due_at(self) -> datetime | None:
+        statement = select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == PENDING
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def _set(self, message_id: int, **values: Any) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        )

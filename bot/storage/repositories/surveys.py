@@ -1,0 +1,88 @@
+"""Surveys: created per (order, flow), looked up by token, locked while being answered."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.engine import SessionStatus
+from bot.storage.models import Survey
+
+TOKEN_BYTES = 24  # 32 URL-safe characters, 192 random bits
+
+
+def new_token() -> str:
+    """An unguessable deep-link token: at most 64 characters of A-Za-z0-9_-."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class SurveyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        flow_id: str,
+        flow_version: str,
+        customer_id: int,
+        order_id: int | None,
+        locale: str,
+        status: SessionStatus,
+        channel: str | None,
+        now: datetime,
+    ) -> Survey:
+        survey = Survey(
+            token=new_token(),
+            flow_id=flow_id,
+            flow_version=flow_version,
+            customer_id=customer_id,
+            order_id=order_id,
+            locale=locale,
+            status=status.value,
+            channel=channel,
+            visit=0,
+            failures=0,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(survey)
+        await self.session.flush()
+        return survey
+
+    async def get(self, survey_id: int, *, lock: bool = False) -> Survey | None:
+        statement = select(Survey).where(Survey.id == survey_id)
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def by_token(self, token: str, *, lock: bool = False) -> Survey | None:
+        statement = select(Survey).where(Survey.token == token)
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def latest_active(self, customer_id: int, *, lock: bool = False) -> Survey | None:
+        """The survey a typed message answers: the most recently started active one."""
+        statement = (
+            select(Survey)
+            .where(Survey.customer_id == customer_id, Survey.status == SessionStatus.ACTIVE)
+            .order_by(Survey.started_at.desc(), Survey.id.desc())
+            .limit(1)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def open_for_customer(self, customer_id: int) -> list[Survey]:
+        statement = select(Survey).where(
+            Survey.customer_id == customer_id,
+            Survey.status.in_([SessionStatus.PENDING, SessionStatus.ACTIVE]),
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def flush(self) -> None:
+        await self.session.flush()

@@ -1,0 +1,25 @@
+"""Repositories sharing one transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.repositories.answers import AnswerRepository
+from bot.storage.repositories.customers import CustomerRepository
+from bot.storage.repositories.flow_versions import FlowVersionRepository
+from bot.storage.repositories.orders import OrderRepository
+from bot.storage.repositories.outbox import OutboxRepository
+from bot.storage.repositories.surveys import SurveyRepository
+from bot.storage.repositories.updates import ProcessedUpdateRepository
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.customers = CustomerRepository(session)
+        self.orders = OrderRepository(session)
+        self.surveys = SurveyRepository(session)
+        self.answers = AnswerRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.flow_versions = FlowVersionRepository(session)
+        self.updates = ProcessedUpdateRepository(session)

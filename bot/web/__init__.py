@@ -1,0 +1,1 @@
+"""FastAPI: health, the Telegram webhook, the ingest API and the pages."""

@@ -1,0 +1,44 @@
+"""The HTTP application. Routes are thin: parse, call a service, answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bot.web import telegram_webhook
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="surveybot",
+        summary="Post-purchase surveys in the messenger customers already use.",
+        version="0.1.0",
+    )
+    app.state.runtime = runtime
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz(request: Request) -> JSONResponse:
+        """Liveness and readiness: the database answers, and which channels are on."""
+        runtime: Runtime = request.app.state.runtime
+        body: dict[str, Any] = {
+            "status": "ok",
+            "database": "ok",
+            "channels": runtime.channel_states(),
+            "flows": sorted(runtime.catalog.flows),
+        }
+        try:
+            async with runtime.db.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means "not ready"
+            body.update(status="unavailable", database=type(exc).__name__)
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(body)
+
+    app.include_router(telegram_webhook.router)
+    return app

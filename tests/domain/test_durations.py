@@ -1,0 +1,32 @@
+from datetime import timedelta
+
+import pytest
+
+from bot.domain.durations import format_duration, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("45s", timedelta(seconds=45)),
+        ("15m", timedelta(minutes=15)),
+        ("2h", timedelta(hours=2)),
+        ("3d", timedelta(days=3)),
+        ("1w", timedelta(weeks=1)),
+        ("1h30m", timedelta(minutes=90)),
+        (" 2H ", timedelta(hours=2)),
+    ],
+)
+def test_durations_are_read_as_written(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "2", "two hours", "2 hours", "h2", "-1h", "1.5h"])
+def test_bad_duration_explains_the_accepted_forms(text):
+    with pytest.raises(ValueError, match="45s, 15m, 2h, 3d"):
+        parse_duration(text)
+
+
+def test_format_round_trips():
+    for text in ("45s", "15m", "2h", "3d", "1w", "1h30m"):
+        assert format_duration(parse_duration(text)) == text

@@ -1,0 +1,57 @@
+"""The flows shipped in flows/ pass every check, in every locale they declare."""
+
+from pathlib import Path
+
+from bot.domain import engine
+from bot.domain.engine import Pressed, SkipStep, Typed
+from bot.domain.flow_catalog import check_directory
+from bot.domain.presenter import Presenter
+from bot.domain.rich_text import html_problems
+from bot.domain.sample_data import sample_context
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_flows_have_no_problems(texts):
+    catalog, problems = check_directory(ROOT / "flows", texts)
+    assert problems == []
+    assert catalog.default() is not None and catalog.default().id == "post_purchase"
+
+
+def test_post_purchase_speaks_vietnamese_first_then_english(texts):
+    catalog, _ = check_directory(ROOT / "flows", texts)
+    flow = catalog.get("post_purchase")
+    assert flow.locales == ["vi", "en"]
+    assert flow.pick_locale("en-US") == "en"
+    assert flow.pick_locale("fr") == "vi"
+
+
+def test_post_purchase_detractor_path_in_both_languages(texts):
+    catalog, _ = check_directory(ROOT / "flows", texts)
+    flow = catalog.get("post_purchase")
+    presenter = Presenter(texts)
+    for locale in flow.locales:
+        t = engine.start(flow)
+        steps = ["csat"]
+        for make in (
+            lambda s: Pressed(s.visit, "2"),
+            lambda s: Pressed(s.visit, "late"),
+            lambda s: Pressed(s.visit, "3"),
+            lambda s: Pressed(s.visit, "4"),
+            lambda s: SkipStep(s.visit),
+        ):
+            t = engine.handle(flow, t.state, make(t.state))
+            steps.append(t.state.step_id)
+        assert steps == ["csat", "why", "nps", "ces", "comment", "thanks"]
+        assert any(isinstance(a, engine.Escalate) for a in t.actions)
+        context = sample_context(locale)
+        context["answers"] = engine.answer_scope(flow, t.state.answers)
+        closing = presenter.step_text(flow, "thanks", locale, context)
+        assert html_problems(closing) == []
+
+
+def test_post_purchase_promoter_goes_straight_to_nps(texts):
+    catalog, _ = check_directory(ROOT / "flows", texts)
+    flow = catalog.get("post_purchase")
+    t = engine.handle(flow, engine.start(flow).state, Typed("5"))
+    assert t.state.step_id == "nps"
