@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     templates_dir: Path = Field(default=Path("./templates"))
     http_host: str = Field(default="127.0.0.1")
     http_port: int = Field(default=8080, ge=0, le=65535)
+    telegram_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="How long one Bot API request may take."
+    )
+    delivery_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A message being sent is reserved this long; if its worker dies, another "
+        "worker takes it after the lease. Must exceed the Telegram timeout.",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis for FSM state and event isolation across workers."
     )
@@ -61,6 +70,15 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_request(self) -> Settings:
+        if self.delivery_lease_seconds <= self.telegram_timeout_seconds:
+            raise ValueError(
+                "SURVEYBOT_DELIVERY_LEASE_SECONDS must be longer than "
+                "SURVEYBOT_TELEGRAM_TIMEOUT_SECONDS, or a slow send could be sent twice"
+            )
+        return self
 
     @property
     def telegram_enabled(self) -> bool:

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import uvicorn
 from aiogram import Bot, Dispatcher
@@ -113,7 +114,12 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
     if bot is not None:
         channels["telegram"] = TelegramSender(bot)
     outbox = OutboxDispatcher(
-        db, channels, RateLimiter(), clock, on_unreachable=reachability.mark_unreachable
+        db,
+        channels,
+        RateLimiter(),
+        clock,
+        on_unreachable=reachability.mark_unreachable,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
     )
     conversation = ConversationService(db, runner, clock, outbox)
     runtime = Runtime(

@@ -20,11 +20,14 @@ from datetime import timedelta
 
 from bot.channels.base import Delivery, OutboundChannel
 from bot.domain.clock import Clock
+from bot.domain.engine import SessionStatus
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
 from bot.scheduling.rate_limit import RateLimiter
 from bot.services.survey_runner import BULK_PRIORITY
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage
+from bot.storage.repositories.outbox import CANCELLED, FAILED
+from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,14 @@ INTERACTIVE_LANE = Lane("interactive", -1000, BULK_PRIORITY - 1)
 BULK_LANE = Lane("bulk", BULK_PRIORITY, 1000)
 
 UnreachableHandler = Callable[[str, int, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Skip:
+    """A claimed message that is settled without sending (status, reason)."""
+
+    status: str
+    reason: str
 
 
 def backoff(attempt: int) -> float:
@@ -125,35 +136,46 @@ class OutboxDispatcher:
         )
         return len(rows)
 
-    async def _prepare(self, tx: object, row: OutboxMessage) -> Delivery | None:
-        edit_of = row.payload.get("edit_of") if row.kind == "edit" else None
-        edit_message_id = None
-        if edit_of is not None:
-            original = await tx.outbox.get(int(edit_of))  # type: ignore[attr-defined]
-            edit_message_id = original.sent_message_id if original else None
-            if edit_message_id is None:
-                return None
-        return Delivery(row.id, row.kind, row.chat_id, row.payload, edit_message_id)
+    async def _prepare(self, tx: UnitOfWork, row: OutboxMessage) -> Delivery | _Skip:
+        """The delivery to make, or why this message should not be sent at all."""
+        if row.kind == "edit":
+            original = await tx.outbox.get(int(row.payload["edit_of"]))
+            if original is None or original.status == CANCELLED:
+                return _Skip(CANCELLED, "the message it edits was never sent")
+            if original.sent_message_id is None:
+                return _Skip(FAILED, "the message to edit was never delivered")
+            return Delivery(row.id, row.kind, row.chat_id, row.payload, original.sent_message_id)
+        visit = row.payload.get("visit")
+        if row.survey_id is not None and visit is not None:
+            survey = await tx.surveys.get(row.survey_id)
+            if survey is None or survey.status != SessionStatus.ACTIVE or survey.visit != visit:
+                # e.g. a question re-claimed after a crash that the customer answered since
+                return _Skip(CANCELLED, "superseded: the survey has moved past this question")
+        return Delivery(row.id, row.kind, row.chat_id, row.payload)
 
-    async def _deliver(self, row: OutboxMessage, delivery: Delivery | None) -> None:
-        if delivery is None:
-            await self._settle_failed(row, "the message to edit was never delivered")
+    async def _deliver(self, row: OutboxMessage, delivery: Delivery | _Skip) -> None:
+        if isinstance(delivery, _Skip):
+            async with self.db.transaction() as tx:
+                await tx.outbox.settle(row.id, delivery.status, delivery.reason)
             return
         channel = self.channels[row.channel]
         group = channel.is_group(row.chat_id)
         interactive = row.priority < BULK_PRIORITY
         new_message = row.kind == "send"
+
+        def wait_time() -> float:
+            return self.limiter.wait_time(
+                row.chat_id, group=group, new_message=new_message, interactive=interactive
+            )
+
         async with self._slots:
-            while True:
-                wait = self.limiter.wait_time(
-                    row.chat_id, group=group, new_message=new_message, interactive=interactive
-                )
-                if wait == 0:
-                    break
-                if wait > LONG_WAIT:
-                    await self._requeue(row, wait, "paced by the rate limiter")
-                    return
+            wait = wait_time()
+            if 0 < wait <= LONG_WAIT:
                 await asyncio.sleep(wait)
+                wait = wait_time()
+            if wait > 0:
+                await self._requeue(row, wait, "paced by the rate limiter")
+                return
             self.limiter.take(row.chat_id, group=group, new_message=new_message)
             try:
                 message_id = await channel.deliver(delivery)
@@ -191,4 +213,4 @@ class OutboxDispatcher:
 
     async def _settle_failed(self, row: OutboxMessage, error: str) -> None:
         async with self.db.transaction() as tx:
-            await tx.outbox.mark_failed(row.id, error)
+            await tx.outbox.settle(row.id, FAILED, error)

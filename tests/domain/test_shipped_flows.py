@@ -55,3 +55,12 @@ def test_post_purchase_promoter_goes_straight_to_nps(texts):
     flow = catalog.get("post_purchase")
     t = engine.handle(flow, engine.start(flow).state, Typed("5"))
     assert t.state.step_id == "nps"
+
+
+def test_committed_json_schema_is_current():
+    import json
+
+    from bot.domain.flow import flow_json_schema
+
+    committed = json.loads((ROOT / "docs" / "flow.schema.json").read_text(encoding="utf-8"))
+    assert committed == flow_json_schema(), "run `make schema` and commit docs/flow.schema.json"

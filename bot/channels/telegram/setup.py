@@ -26,7 +26,10 @@ COMMAND_LOCALES = ("vi", "en")
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.telegram_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url),
+        timeout=settings.telegram_timeout_seconds,
+    )
     return Bot(settings.telegram_token.get_secret_value(), session=session)
 
 

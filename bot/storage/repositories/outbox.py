@@ -129,7 +129,11 @@ class OutboxRepository:
         )
 
     async def mark_failed(self, message_id: int, error: str) -> None:
-        await self._set(message_id, status=FAILED, lease_until=None, last_error=error[:2000])
+        await self.settle(message_id, FAILED, error)
+
+    async def settle(self, message_id: int, status: str, reason: str) -> None:
+        """End a message's life without sending it (failed, or cancelled as superseded)."""
+        await self._set(message_id, status=status, lease_until=None, last_error=reason[:2000])
 
     async def cancel_for_customer(self, customer_id: int) -> int:
         result = await self.session.execute(

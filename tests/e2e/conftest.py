@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.storage.database import Database
+from tests.e2e.process import SurveybotProcess
+from tests.fakes.telegram import FakeTelegram
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+        assert fake.rejected == [], f"the bot sent what Telegram refuses: {fake.rejected}"
+
+
+@pytest.fixture
+async def surveybot(
+    telegram: FakeTelegram, database_url: str, tmp_path: Path
+) -> AsyncIterator[Callable[..., SurveybotProcess]]:
+    """A factory of surveybot processes wired to the fake Telegram and the test database."""
+    started: list[SurveybotProcess] = []
+
+    def make(**env: str) -> SurveybotProcess:
+        process = SurveybotProcess(
+            tmp_path,
+            {
+                "SURVEYBOT_TELEGRAM_TOKEN": telegram.token,
+                "SURVEYBOT_TELEGRAM_API_URL": telegram.base_url,
+                "SURVEYBOT_DATABASE_URL": database_url,
+                **env,
+            },
+        )
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        if process.process is not None and process.process.returncode is None:
+            await process.stop()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()

@@ -1,0 +1,114 @@
+"""Delivery outcomes: sent, rate limited, unreachable, refused, flaky network."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.domain.engine import SessionStatus
+from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
+from bot.scheduling.outbox_dispatcher import MAX_ATTEMPTS, backoff
+from bot.storage.models import OutboxMessage, Survey
+from tests.support import build_world
+
+
+@pytest.fixture
+def world(database):
+    return build_world(database)
+
+
+async def statuses(db):
+    async with db.transaction() as tx:
+        rows = await tx.session.execute(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [(r.status, r.attempts) for r in rows.scalars()]
+
+
+async def test_429_requeues_after_retry_after_and_then_delivers(world):
+    world.channel.failures.append(RetryLater(5))
+    await world.conversation.help(world.contact(1))
+    await world.deliver()
+    assert world.texts(1) == []
+    assert await statuses(world.db) == [("pending", 0)]
+    world.clock.advance(timedelta(seconds=5))
+    await world.deliver()
+    assert len(world.texts(1)) == 1
+    assert await statuses(world.db) == [("sent", 0)]
+
+
+async def test_blocked_user_is_marked_unreachable_and_their_surveys_fail(world):
+    await world.conversation.walk_in(world.contact(1))
+    world.channel.failures.append(Unreachable("Forbidden: bot was blocked by the user"))
+    await world.deliver()
+    async with world.db.transaction() as tx:
+        customer = await tx.customers.by_telegram_chat(1)
+        survey = (await tx.session.execute(select(Survey))).scalar_one()
+    assert customer.unreachable_at is not None
+    assert survey.status == SessionStatus.FAILED
+    assert await statuses(world.db) == [("failed", 0)]
+
+
+async def test_refused_message_fails_without_retrying(world):
+    world.channel.failures.append(Rejected("Bad Request: can't parse entities"))
+    await world.conversation.help(world.contact(1))
+    await world.deliver()
+    assert await statuses(world.db) == [("failed", 0)]
+
+
+async def test_flaky_network_retries_with_backoff_then_delivers(world):
+    world.channel.failures.extend([TransientFailure("timeout"), TransientFailure("502")])
+    await world.conversation.help(world.contact(1))
+    await world.deliver()
+    assert await statuses(world.db) == [("pending", 1)]
+    world.clock.advance(timedelta(seconds=backoff(1) * 2))
+    await world.deliver()
+    world.clock.advance(timedelta(minutes=10))
+    await world.deliver()
+    assert await statuses(world.db) == [("sent", 2)]
+    assert len(world.texts(1)) == 1
+
+
+async def test_gives_up_after_max_attempts(world):
+    world.channel.failures.extend([TransientFailure("down")] * MAX_ATTEMPTS)
+    await world.conversation.help(world.contact(1))
+    for _ in range(MAX_ATTEMPTS):
+        await world.deliver()
+        world.clock.advance(timedelta(minutes=10))
+    assert await statuses(world.db) == [("failed", MAX_ATTEMPTS)]
+
+
+async def test_a_chats_messages_arrive_in_order_even_after_a_retry(world):
+    world.channel.failures.append(RetryLater(3))
+    await world.conversation.help(world.contact(1))
+    await world.conversation.typed(world.contact(1), "hello")
+    await world.deliver()
+    world.clock.advance(timedelta(seconds=3))
+    await world.deliver()
+    texts = world.texts(1)
+    assert texts[0].startswith("Mình là trợ lý") and texts[1].startswith("Hiện bạn không")
+
+
+def test_backoff_grows_and_is_capped():
+    assert 1.6 <= backoff(1) <= 2.4
+    assert 12.8 <= backoff(4) <= 19.2
+    assert backoff(30) <= 360
+
+
+async def test_a_question_answered_meanwhile_is_not_sent_again(world):
+    """A question re-claimed after a crash, already answered by then, is dropped."""
+    await world.conversation.walk_in(world.contact(1))
+    await world.deliver()
+    await world.tap(1, "5")
+    async with world.db.transaction() as tx:
+        first_question = (
+            (await tx.session.execute(select(OutboxMessage).order_by(OutboxMessage.id)))
+            .scalars()
+            .first()
+        )
+        first_question.status = "pending"  # as if its delivery had never been recorded
+    await world.deliver()
+    assert await statuses(world.db) == [
+        ("cancelled", 0),
+        ("sent", 0),
+        ("sent", 0),
+    ]
+    assert len(world.texts(1)) == 2

@@ -1,0 +1,198 @@
+"""A running surveybot without Telegram: real services, real database, recording channel."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.channels.base import Delivery
+from bot.domain.clock import ManualClock
+from bot.domain.flow_catalog import FlowCatalog, load_catalog
+from bot.domain.presenter import OutgoingMessage, Presenter
+from bot.domain.texts import MessageTexts
+from bot.scheduling.outbox_dispatcher import OutboxDispatcher
+from bot.scheduling.rate_limit import RateLimiter, RateLimits
+from bot.services.conversation import Contact, ConversationService
+from bot.services.flow_registry import FlowRegistry
+from bot.services.reachability import ReachabilityService
+from bot.services.survey_runner import SurveyRunner
+from bot.storage.database import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+UNLIMITED = RateLimits(10_000, 10_000, 10_000, 0)
+
+
+@dataclass
+class ChatMessage:
+    message_id: int
+    text: str
+    payload: dict[str, Any]
+
+    @property
+    def buttons(self) -> list[tuple[str, str, str]]:
+        return [
+            (b["label"], b["action"], b.get("value", ""))
+            for row in self.payload.get("buttons", [])
+            for b in row
+        ]
+
+
+class RecordingChannel:
+    """Delivers into per-chat lists (edits applied), or raises queued failures."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.chats: dict[int, list[ChatMessage]] = {}
+        self.log: list[Delivery] = []
+        self.failures: deque[Exception] = deque()
+        self._next_id = 100
+
+    def is_group(self, chat_id: int) -> bool:
+        return chat_id < 0
+
+    async def deliver(self, delivery: Delivery) -> int | None:
+        if self.failures:
+            raise self.failures.popleft()
+        self.log.append(delivery)
+        chat = self.chats.setdefault(delivery.chat_id, [])
+        if delivery.kind == "edit":
+            target = next(m for m in chat if m.message_id == delivery.edit_message_id)
+            target.text = delivery.payload["text"]
+            target.payload = delivery.payload
+            return target.message_id
+        self._next_id += 1
+        chat.append(ChatMessage(self._next_id, delivery.payload["text"], delivery.payload))
+        return self._next_id
+
+
+@dataclass
+class World:
+    db: Database
+    clock: ManualClock
+    catalog: FlowCatalog
+    conversation: ConversationService
+    dispatcher: OutboxDispatcher
+    channel: RecordingChannel
+    contacts: dict[int, Contact] = field(default_factory=dict)
+
+    async def deliver(self) -> None:
+        """Deliver everything that is due now."""
+        while await self.dispatcher.drain():
+            pass
+
+    def contact(self, chat_id: int, language: str | None = "vi") -> Contact:
+        return self.contacts.setdefault(
+            chat_id, Contact(chat_id=chat_id, user_id=chat_id, language=language, name="Lan")
+        )
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.text for m in self.channel.chats.get(chat_id, [])]
+
+    def last(self, chat_id: int) -> ChatMessage:
+        return self.channel.chats[chat_id][-1]
+
+    def question(self, chat_id: int) -> OutgoingMessage:
+        """The newest message that still has buttons."""
+        for message in reversed(self.channel.chats[chat_id]):
+            if message.buttons:
+                return OutgoingMessage.from_payload(message.payload)
+        raise AssertionError(f"no question with buttons in chat {chat_id}: {self.texts(chat_id)}")
+
+    async def tap(self, chat_id: int, label: str) -> str:
+        """Press the button labelled `label` on the newest question."""
+        question = self.question(chat_id)
+        for row in question.buttons:
+            for button in row:
+                if button.label == label:
+                    assert question.survey_id is not None and question.visit is not None
+                    contact = self.contact(chat_id)
+                    if button.action.value == "skip":
+                        toast = await self.conversation.skip(
+                            contact, question.survey_id, question.visit
+                        )
+                    elif button.action.value == "stop":
+                        toast = await self.conversation.stop_survey(contact, question.survey_id)
+                    else:
+                        toast = await self.conversation.press(
+                            contact, question.survey_id, question.visit, button.value
+                        )
+                    await self.deliver()
+                    return toast
+        raise AssertionError(f"no button {label!r} on {question.text!r}")
+
+    async def say(self, chat_id: int, text: str) -> None:
+        await self.conversation.typed(self.contact(chat_id), text)
+        await self.deliver()
+
+
+def limiter_time(clock: ManualClock) -> Callable[[], float]:
+    """Real time that also jumps when the test advances its clock (a 429's pause ends when
+    the test moves time on; tiny spacings pass on their own)."""
+    return lambda: clock.now().timestamp() + time.monotonic()
+
+
+def build_world(
+    db: Database,
+    clock: ManualClock | None = None,
+    flows_dir: Path = ROOT / "flows",
+    channel: RecordingChannel | None = None,
+) -> World:
+    clock = clock or ManualClock()
+    texts = MessageTexts(ROOT / "templates")
+    catalog = load_catalog(flows_dir, texts)
+    runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), clock)
+    channel = channel or RecordingChannel()
+    reachability = ReachabilityService(db, clock)
+    dispatcher = OutboxDispatcher(
+        db,
+        {"telegram": channel},
+        RateLimiter(UNLIMITED, limiter_time(clock)),
+        clock,
+        on_unreachable=reachability.mark_unreachable,
+    )
+    conversation = ConversationService(db, runner, clock, dispatcher)
+    return World(db, clock, catalog, conversation, dispatcher, channel)
+
+
+async def seed_survey(
+    db: Database,
+    *,
+    external_id: str = "C-9",
+    name: str = "Lan",
+    locale: str = "vi",
+    flow_id: str = "post_purchase",
+    flows_dir: Path = ROOT / "flows",
+) -> tuple[str, int]:
+    """A pending survey for a customer the shop told us about; returns (token, survey id)."""
+    from datetime import UTC, datetime
+
+    from bot.domain.engine import SessionStatus
+    from bot.storage.models import Customer
+
+    now = datetime.now(UTC)
+    catalog = load_catalog(flows_dir, MessageTexts(ROOT / "templates"))
+    flow = catalog.get(flow_id)
+    assert flow is not None
+    async with db.transaction() as tx:
+        customer = Customer(
+            external_id=external_id, name=name, locale=locale, created_at=now, updated_at=now
+        )
+        tx.session.add(customer)
+        await tx.session.flush()
+        await FlowRegistry(catalog).remember(tx, flow, now)
+        survey = await tx.surveys.add(
+            flow_id=flow.id,
+            flow_version=flow.version,
+            customer_id=customer.id,
+            order_id=None,
+            locale=locale,
+            status=SessionStatus.PENDING,
+            channel=None,
+            now=now,
+        )
+        return survey.token, survey.id

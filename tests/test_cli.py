@@ -1,0 +1,111 @@
+"""The `surveybot` command as a user runs it: exit codes and clear errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import ROOT
+
+
+def surveybot(
+    *args: str, cwd: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "SURVEYBOT_FLOWS_DIR": str(ROOT / "flows"),
+        "SURVEYBOT_TEMPLATES_DIR": str(ROOT / "templates"),
+        "SURVEYBOT_DATABASE_URL": f"sqlite+aiosqlite:///{cwd / 'cli.db'}",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_flows_check_passes_on_the_shipped_flows(tmp_path):
+    result = surveybot("flows", "check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 flow(s) OK" in result.stdout
+
+
+def test_flows_check_reports_file_line_and_fix_and_exits_1(tmp_path):
+    flows = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", flows)
+    path = flows / "post_purchase.yaml"
+    path.write_text(path.read_text().replace("goto: nps\n", "goto: nsp\n", 1))
+    result = surveybot("flows", "check", str(flows), cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"{path}:25:15: goto 'nsp' in step 'csat' names no step" in result.stdout
+    assert "fix: did you mean 'nps'?" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_flows_schema_is_json(tmp_path):
+    result = surveybot("flows", "schema", cwd=tmp_path)
+    assert json.loads(result.stdout)["title"] == "surveybot flow"
+
+
+def test_try_plays_a_flow_from_piped_answers(tmp_path):
+    result = surveybot(
+        "try",
+        "post_purchase",
+        "--locale",
+        "en",
+        cwd=tmp_path,
+        stdin="1\nLate delivery\n2\n3\nskip\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "What disappointed you most?" in result.stdout
+    assert "✓ comment = skipped" in result.stdout
+    assert "a support case would open now (SLA 4h)" in result.stdout
+
+
+def test_try_an_unknown_flow_names_the_known_ones(tmp_path):
+    result = surveybot("try", "nope", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error: no flow 'nope'" in result.stderr and "post_purchase" in result.stderr
+
+
+def test_db_upgrade_then_current(tmp_path):
+    assert "database at revision" in surveybot("db", "upgrade", cwd=tmp_path).stdout
+    assert "(up to date)" in surveybot("db", "current", cwd=tmp_path).stdout
+
+
+def test_invalid_setting_is_a_clear_error(tmp_path):
+    result = surveybot("db", "current", cwd=tmp_path, SURVEYBOT_DATABASE_URL="mysql://x/y")
+    assert result.returncode == 1
+    assert "surveybot runs on SQLite" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_a_busy_port_says_so(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = surveybot("run", cwd=tmp_path, SURVEYBOT_HTTP_PORT=str(port))
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_refuses_to_start_with_a_broken_flow(tmp_path):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "bad.yaml").write_text("id: bad\nname: Bad\nlocales: [en]\nsteps: []\n")
+    result = surveybot("run", cwd=tmp_path, SURVEYBOT_FLOWS_DIR=str(flows))
+    assert result.returncode == 1
+    assert "bad.yaml:4:8" in result.stderr and "nothing was started" in result.stderr
