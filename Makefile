@@ -21,9 +21,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+LINTED := $(wildcard bot tests migrations bench)
+
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests migrations bench
-	$(BIN)/ruff format --check bot tests migrations bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 bench: $(STAMP)
