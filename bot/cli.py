@@ -35,7 +35,8 @@ def settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"SURVEYBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            (f"SURVEYBOT_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+            + str(e["msg"]).removeprefix("Value error, ")
             for e in exc.errors()
         )
         raise SurveybotError(f"invalid setting: {problems}") from None
@@ -67,13 +68,14 @@ def db_upgrade(
 ) -> None:
     """Create or upgrade the database schema (SURVEYBOT_DATABASE_URL)."""
     from bot.storage import migrate
-    from bot.storage.database import Database
+    from bot.storage.database import Database, storage_errors
 
     async def main() -> str | None:
         database = Database(settings().database_url)
         try:
-            await migrate.upgrade(database, revision)
-            return await migrate.current_revision(database)
+            async with storage_errors(database):
+                await migrate.upgrade(database, revision)
+                return await migrate.current_revision(database)
         finally:
             await database.dispose()
 
@@ -85,12 +87,13 @@ def db_upgrade(
 def db_current() -> None:
     """Show the database's schema revision and the one this version needs."""
     from bot.storage import migrate
-    from bot.storage.database import Database
+    from bot.storage.database import Database, storage_errors
 
     async def main() -> str | None:
         database = Database(settings().database_url)
         try:
-            return await migrate.current_revision(database)
+            async with storage_errors(database):
+                return await migrate.current_revision(database)
         finally:
             await database.dispose()
 
@@ -135,6 +138,72 @@ def flows_schema(
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}")
+
+
+@app.command("import")
+def import_orders(
+    path: Annotated[Path, typer.Argument(help="A CSV file of purchase events (see docs/api.md).")],
+    event_type: Annotated[
+        str, typer.Option("--type", help="Event type for rows without a `type` column.")
+    ] = "order.delivered",
+) -> None:
+    """Import purchase events from a CSV file; importing the same file twice changes nothing."""
+    from bot.domain.clock import SystemClock
+    from bot.domain.flow_catalog import load_catalog
+    from bot.domain.texts import MessageTexts
+    from bot.runtime import prepare_schema
+    from bot.services.csv_import import ImportReport, import_csv
+    from bot.services.flow_registry import FlowRegistry
+    from bot.services.ingest import IngestService
+    from bot.services.links import SurveyLinks
+    from bot.storage.database import Database
+
+    config = settings()
+
+    async def main() -> ImportReport:
+        catalog = load_catalog(config.flows_dir, MessageTexts(config.templates_dir))
+        database = Database(config.database_url)
+        try:
+            await prepare_schema(database)
+            ingest = IngestService(
+                database,
+                FlowRegistry(catalog),
+                SystemClock(),
+                SurveyLinks(config.base_url, lambda: None),
+                config.default_timezone,
+            )
+            return await import_csv(path, ingest, event_type)
+        finally:
+            await database.dispose()
+
+    report = run_async(main)
+    for problem in report.problems:
+        typer.echo(problem, err=True)
+    typer.echo(report.summary())
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status() -> None:
+    """Counts of surveys, timers (pending, due) and deliveries (pending, sent, failed)."""
+    from bot.domain.clock import SystemClock
+    from bot.runtime import prepare_schema
+    from bot.services.status import SystemStatus, system_status
+    from bot.storage.database import Database
+
+    config = settings()
+
+    async def main() -> SystemStatus:
+        database = Database(config.database_url)
+        try:
+            await prepare_schema(database)
+            return await system_status(database, SystemClock())
+        finally:
+            await database.dispose()
+
+    for line in run_async(main).lines():
+        typer.echo(line)
 
 
 @app.command("try")

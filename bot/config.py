@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.timing import is_valid_zone
+
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 
 
@@ -55,6 +57,25 @@ class Settings(BaseSettings):
         description="A message being sent is reserved this long; if its worker dies, another "
         "worker takes it after the lease. Must exceed the Telegram timeout.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL customers and shops reach (links, QR codes); default "
+        "http://HOST:PORT.",
+    )
+    api_keys: SecretStr | None = Field(
+        default=None, description="Comma-separated Bearer keys for the ingest API."
+    )
+    default_timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="For customers whose timezone is unknown."
+    )
+    timer_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    rate_global_per_second: float = Field(
+        default=30.0,
+        gt=0,
+        description="Messages per second for this worker; with N workers use 30/N.",
+    )
+    rate_chat_per_second: float = Field(default=1.0, gt=0)
+    rate_group_per_minute: int = Field(default=20, gt=0)
     redis_url: str | None = Field(
         default=None, description="Redis for FSM state and event isolation across workers."
     )
@@ -72,6 +93,21 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
+    def _webhook_is_complete(self) -> Settings:
+        if self.telegram_mode == TelegramMode.WEBHOOK and self.telegram_enabled:
+            if not self.telegram_webhook_url:
+                raise ValueError(
+                    "webhook mode needs SURVEYBOT_TELEGRAM_WEBHOOK_URL (the public HTTPS URL "
+                    "of /telegram/webhook)"
+                )
+            if self.telegram_webhook_secret is None:
+                raise ValueError(
+                    "webhook mode needs SURVEYBOT_TELEGRAM_WEBHOOK_SECRET, the same on every "
+                    "worker (1-256 characters of A-Z a-z 0-9 _ -)"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:
         if self.delivery_lease_seconds <= self.telegram_timeout_seconds:
             raise ValueError(
@@ -79,6 +115,25 @@ class Settings(BaseSettings):
                 "SURVEYBOT_TELEGRAM_TIMEOUT_SECONDS, or a slow send could be sent twice"
             )
         return self
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        if not is_valid_zone(value):
+            raise ValueError(f"{value!r} is not an IANA timezone, e.g. Asia/Ho_Chi_Minh")
+        return value
+
+    @property
+    def api_key_list(self) -> list[str]:
+        raw = self.api_keys.get_secret_value() if self.api_keys else ""
+        return [key.strip() for key in raw.split(",") if key.strip()]
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.http_host}]" if ":" in self.http_host else self.http_host
+        return f"http://{host}:{self.http_port}"
 
     @property
     def telegram_enabled(self) -> bool:

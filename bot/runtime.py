@@ -15,10 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import uvicorn
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import OutboundChannel
@@ -31,15 +36,18 @@ from bot.domain.presenter import Presenter
 from bot.domain.texts import MessageTexts
 from bot.errors import ConfigError, StorageError
 from bot.scheduling.outbox_dispatcher import OutboxDispatcher
-from bot.scheduling.rate_limit import RateLimiter
+from bot.scheduling.rate_limit import RateLimiter, RateLimits
 from bot.scheduling.scheduler import create_scheduler, every
 from bot.services.conversation import ConversationService
 from bot.services.flow_registry import FlowRegistry
+from bot.services.ingest import IngestService
+from bot.services.links import SurveyLinks
 from bot.services.maintenance import prune_processed_updates
 from bot.services.reachability import ReachabilityService
 from bot.services.survey_runner import SurveyRunner
+from bot.services.survey_timers import SurveyTimers
 from bot.storage import migrate
-from bot.storage.database import Database
+from bot.storage.database import Database, storage_errors
 
 log = logging.getLogger("surveybot")
 
@@ -66,6 +74,9 @@ class Runtime:
     conversation: ConversationService
     outbox: OutboxDispatcher
     scheduler: AsyncIOScheduler
+    links: SurveyLinks
+    ingest: IngestService
+    timers: SurveyTimers
     telegram: TelegramRuntime | None = None
     channels: dict[str, OutboundChannel] = field(default_factory=dict)
 
@@ -78,15 +89,14 @@ class Runtime:
 async def prepare_schema(db: Database) -> None:
     """SQLite (the embedded default) is created/upgraded on the spot; PostgreSQL must be
     upgraded on purpose (`surveybot db upgrade`), so several workers never race to migrate."""
-    try:
+    async with storage_errors(db):
         current = await migrate.current_revision(db)
-    except OSError as exc:
-        raise StorageError(f"cannot reach the database {db.describe()}: {exc}") from None
     head = migrate.head_revision()
     if current == head:
         return
     if db.is_sqlite:
-        await migrate.upgrade(db)
+        async with storage_errors(db):
+            await migrate.upgrade(db)
         log.info("database %s at revision %s", "created" if current is None else "upgraded", head)
         return
     raise StorageError(
@@ -113,15 +123,25 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
     bot = create_bot(settings) if settings.telegram_enabled else None
     if bot is not None:
         channels["telegram"] = TelegramSender(bot)
+    limits = RateLimits.per_second(
+        settings.rate_global_per_second,
+        settings.rate_chat_per_second,
+        settings.rate_group_per_minute,
+    )
     outbox = OutboxDispatcher(
         db,
         channels,
-        RateLimiter(),
+        RateLimiter(limits),
         clock,
         on_unreachable=reachability.mark_unreachable,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
     )
     conversation = ConversationService(db, runner, clock, outbox)
+    telegram_holder: list[TelegramRuntime] = []
+    links = SurveyLinks(
+        settings.base_url,
+        lambda: telegram_holder[0].username if telegram_holder else None,
+    )
     runtime = Runtime(
         settings=settings,
         clock=clock,
@@ -135,6 +155,9 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         outbox=outbox,
         scheduler=create_scheduler(),
         channels=channels,
+        links=links,
+        ingest=IngestService(db, flows, clock, links, settings.default_timezone),
+        timers=SurveyTimers(db, runner, clock, outbox, settings.default_timezone),
     )
     if bot is not None:
         runtime.telegram = TelegramRuntime(
@@ -147,6 +170,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
                 else secrets.token_urlsafe(32)
             ),
         )
+        telegram_holder.append(runtime.telegram)
     return runtime
 
 
@@ -197,7 +221,7 @@ async def serve(runtime: Runtime) -> None:
         loop.add_signal_handler(signum, stop.set)
 
     await _start_telegram(runtime)
-    _schedule_jobs(runtime)
+    schedule_jobs(runtime)
     runtime.scheduler.start()
     tasks = [
         asyncio.create_task(server.serve(sockets=[sock]), name="http"),
@@ -224,15 +248,21 @@ async def _start_telegram(runtime: Runtime) -> None:
     try:
         me = await telegram.bot.get_me()
     except TelegramUnauthorizedError:
+        await telegram.bot.session.close()
         raise ConfigError(
             "Telegram refused SURVEYBOT_TELEGRAM_TOKEN; copy the token from @BotFather again"
+        ) from None
+    except (TelegramNetworkError, TelegramServerError) as exc:
+        await telegram.bot.session.close()
+        raise ConfigError(
+            f"cannot reach the Telegram Bot API at {runtime.settings.telegram_api_url}: {exc}; "
+            "check the network (or SURVEYBOT_TELEGRAM_API_URL)"
         ) from None
     telegram.username = me.username
     await publish_commands(telegram.bot, runtime.texts)
     if telegram.webhook:
         url = runtime.settings.telegram_webhook_url
-        if not url:
-            raise ConfigError("webhook mode needs SURVEYBOT_TELEGRAM_WEBHOOK_URL")
+        assert url, "Settings require a webhook URL in webhook mode"
         await telegram.bot.set_webhook(
             url,
             secret_token=telegram.webhook_secret,
@@ -248,12 +278,18 @@ async def _poll(telegram: TelegramRuntime) -> None:
     )
 
 
-def _schedule_jobs(runtime: Runtime) -> None:
+def schedule_jobs(runtime: Runtime) -> None:
+    every(
+        runtime.scheduler,
+        "survey-timers",
+        runtime.settings.timer_tick_seconds,
+        runtime.timers.run_due,
+    )
     every(
         runtime.scheduler,
         "prune-processed-updates",
         3600,
-        lambda: prune_processed_updates(runtime.db, runtime.clock),
+        partial(prune_processed_updates, runtime.db, runtime.clock),
     )
 
 
@@ -274,6 +310,10 @@ def _announce(runtime: Runtime, host: str, port: int) -> None:
     log.info("  Telegram  %s", channel)
     log.info("  Database  %s", runtime.db.describe())
     log.info("  Flows     %s", flows or "none")
+    if runtime.settings.api_key_list:
+        log.info("  API       POST %s/api/v1/events (Bearer key)", runtime.settings.base_url)
+    else:
+        log.warning("  API       refusing all writes: no key set (SURVEYBOT_API_KEYS)")
 
 
 async def _shutdown(

@@ -23,7 +23,7 @@ from bot.services.survey_runner import SurveyRunner
 from bot.storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
-UNLIMITED = RateLimits(10_000, 10_000, 10_000, 0)
+UNLIMITED = RateLimits(global_count=10_000, chat_window=0.0001, group_count=10_000)
 
 
 @dataclass

@@ -29,7 +29,7 @@ class Invalid:
 
 
 # "8", "8/10", "8 / 10", "８", "8." and "8!" all mean 8.
-_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(?:/\s*\d{1,3})?\s*[.!]?\s*$")
+_NUMBER = re.compile(r"^\s*([-−]?\d{1,3})\s*(?:/\s*\d{1,3})?\s*[.!]?\s*$")
 
 
 def parse_pressed(step: QuestionStep, value: str) -> int | str | Invalid:
@@ -62,7 +62,7 @@ def _scale_value(step: ScaleStep, text: str) -> int | Invalid:
     match = _NUMBER.match(unicodedata.normalize("NFKC", text))
     if not match:
         return Invalid(Problem.NOT_A_NUMBER, low, high)
-    number = int(match.group(1))
+    number = int(match.group(1).replace("−", "-"))
     if not low <= number <= high:
         return Invalid(Problem.OUT_OF_RANGE, low, high)
     return number

@@ -27,6 +27,7 @@ from pydantic import (
 
 from bot.domain.durations import format_duration, parse_duration
 from bot.domain.expressions import Condition, parse_condition
+from bot.domain.locales import choose_locale
 from bot.errors import ExpressionError
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -298,13 +299,7 @@ class Flow(_Strict):
 
     def pick_locale(self, *preferred: str | None) -> str:
         """The first of `preferred` this flow speaks (matching `vi-VN` to `vi`), else default."""
-        for wanted in preferred:
-            if not wanted:
-                continue
-            for candidate in (wanted, wanted.split("-")[0].lower()):
-                if candidate in self.locales:
-                    return candidate
-        return self.default_locale
+        return choose_locale(preferred, self.locales.__contains__, self.default_locale)
 
     def answer_names(self) -> dict[str, str]:
         """Names usable in conditions -> the step id they read.

@@ -23,7 +23,7 @@ from bot.domain.rich_text import (
     visible_length,
 )
 from bot.domain.sample_data import sample_answers, sample_context
-from bot.domain.texts import MessageTexts, is_template_name, pick_text
+from bot.domain.texts import PHRASES, MessageTexts, is_template_name, pick_text
 from bot.errors import TemplateProblem
 
 
@@ -223,15 +223,41 @@ def _conditions(step: Step, index: int) -> Iterator[tuple[tuple[str | int, ...],
 
 
 def _text_problems(loaded: LoadedFlow, texts: MessageTexts) -> list[FlowProblem]:
+    """Every text in every locale, rendered twice: with every answer given, and with none
+    given and no order (a walk-in customer who skipped every question)."""
     flow = loaded.flow
     problems: list[FlowProblem] = []
-    context = sample_context(flow.locales[0])
-    context["answers"] = answer_scope(flow, sample_answers(flow))
-    for index, step in enumerate(flow.steps):
-        for locale in flow.locales:
-            problems += _step_text_problems(loaded, texts, index, step, locale, context)
+    for locale in flow.locales:
+        full = sample_context(locale)
+        full["answers"] = answer_scope(flow, sample_answers(flow))
+        bare = sample_context(locale)
+        bare["answers"] = answer_scope(flow, {})
+        bare["order"] = {key: None for key in full["order"]} | {"items": []}
+        for index, step in enumerate(flow.steps):
+            found = _step_text_problems(loaded, texts, index, step, locale, full)
+            if not found:
+                found = _step_text_problems(loaded, texts, index, step, locale, bare)
+            problems += found
             if isinstance(step, ChoiceStep):
                 problems += _label_problems(loaded, index, step, locale)
+        problems += _phrase_problems(loaded, texts, locale)
+    return problems
+
+
+def _phrase_problems(loaded: LoadedFlow, texts: MessageTexts, locale: str) -> list[FlowProblem]:
+    """The bot's own phrases must exist (in this locale or English) and render."""
+    problems = []
+    for name, sample in PHRASES.items():
+        try:
+            texts.phrase(name, locale, **sample)
+        except TemplateProblem as exc:
+            problems.append(
+                loaded.problem(
+                    ("locales",),
+                    f"the bot's phrase {name!r} for {locale!r}: {exc}",
+                    f"add or fix templates/messages/{locale}/bot/{name}.j2",
+                )
+            )
     return problems
 
 

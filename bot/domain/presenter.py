@@ -80,9 +80,12 @@ class Presenter:
         *,
         problem: Invalid | None = None,
         offer_skip: bool = False,
+        intro: str | None = None,
     ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
-        """The text (a hint first when asking again) and the button rows of a question."""
+        """The text (a hint or an intro first) and the button rows of a question."""
         text = self.step_text(flow, step.id, locale, context)
+        if intro:
+            text = f"{intro}\n\n{text}"
         if problem is not None:
             hint = self.hint(problem, locale)
             extra = self.texts.phrase("offer_skip", locale) if offer_skip else ""

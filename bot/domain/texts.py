@@ -30,6 +30,35 @@ from bot.errors import TemplateProblem
 
 FALLBACK_LOCALE = "en"
 
+# The bot's own phrases (templates/messages/<locale>/bot/<name>.j2) and what they may use.
+PHRASES: dict[str, dict[str, object]] = {
+    "help": {},
+    "opted_out": {},
+    "opted_in": {},
+    "survey_stopped": {},
+    "no_survey": {},
+    "no_default_flow": {},
+    "unknown_link": {},
+    "already_done": {},
+    "survey_closed": {},
+    "stale_button": {},
+    "try_again": {},
+    "reminder": {},
+    "hint_not_a_number": {"low": 1, "high": 5},
+    "hint_out_of_range": {"low": 1, "high": 5},
+    "hint_unknown_option": {"low": 1, "high": 4},
+    "hint_empty": {},
+    "hint_too_long": {"limit": 1000},
+    "offer_skip": {},
+    "skip_label": {},
+    "stop_label": {},
+    "chosen": {"answer": "Giao hàng trễ"},
+    "skipped": {},
+    "command_start": {},
+    "command_help": {},
+    "command_stop": {},
+}
+
 
 def is_template_name(value: str) -> bool:
     """`post_purchase/csat.j2` names a file; anything else is inline template text."""
@@ -80,8 +109,10 @@ class MessageTexts:
         template = self._template(source, locale, strict)
         try:
             return template.render(**context).strip()
-        except TemplateError as exc:
-            raise TemplateProblem(f"{_describe(source, locale)} fails to render: {exc}") from None
+        except Exception as exc:  # a template can fail in any way (None >= 9, 1/0...)
+            raise TemplateProblem(
+                f"{_describe(source, locale)} fails to render: {type(exc).__name__}: {exc}"
+            ) from None
 
     def template_path(self, name: str, locale: str) -> Path:
         return self.messages_dir / locale / name.strip()

@@ -89,7 +89,7 @@ class OutboxDispatcher:
     @property
     def batch_size(self) -> int:
         """About a second's worth of sends, so no claimed message waits long for its turn."""
-        return max(1, min(500, int(self.limiter.limits.global_per_second)))
+        return max(1, min(500, int(self.limiter.limits.global_per_second * LONG_WAIT)))
 
     def kick(self) -> None:
         for event in self._kicks.values():
@@ -126,6 +126,7 @@ class OutboxDispatcher:
                 self.clock.now(),
                 self.batch_size,
                 self.lease,
+                max_attempts=MAX_ATTEMPTS,
                 channels=list(self.channels),
                 min_priority=lane.min_priority if lane else None,
                 max_priority=lane.max_priority if lane else None,
@@ -163,20 +164,17 @@ class OutboxDispatcher:
         interactive = row.priority < BULK_PRIORITY
         new_message = row.kind == "send"
 
-        def wait_time() -> float:
-            return self.limiter.wait_time(
-                row.chat_id, group=group, new_message=new_message, interactive=interactive
-            )
-
         async with self._slots:
-            wait = wait_time()
-            if 0 < wait <= LONG_WAIT:
-                await asyncio.sleep(wait)
-                wait = wait_time()
+            wait = await self.limiter.acquire(
+                row.chat_id,
+                group=group,
+                new_message=new_message,
+                interactive=interactive,
+                max_wait=LONG_WAIT,
+            )
             if wait > 0:
                 await self._requeue(row, wait, "paced by the rate limiter")
                 return
-            self.limiter.take(row.chat_id, group=group, new_message=new_message)
             try:
                 message_id = await channel.deliver(delivery)
             except RetryLater as exc:
@@ -191,6 +189,9 @@ class OutboxDispatcher:
                 await self._settle_failed(row, str(exc))
             except (TransientFailure, TimeoutError, OSError) as exc:
                 await self._retry_or_fail(row, str(exc) or type(exc).__name__)
+            except Exception as exc:  # a bug or an unforeseen API answer: counted, not stuck
+                log.exception("delivering message %s failed unexpectedly", row.id)
+                await self._retry_or_fail(row, f"{type(exc).__name__}: {exc}")
             else:
                 async with self.db.transaction() as tx:
                     await tx.outbox.mark_sent(row.id, message_id, self.clock.now())

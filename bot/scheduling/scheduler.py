@@ -13,6 +13,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.util import iscoroutinefunction_partial
 
 
 def create_scheduler() -> AsyncIOScheduler:
@@ -28,7 +29,12 @@ def every(
     seconds: float,
     job: Callable[[], Awaitable[Any]],
 ) -> None:
-    """Run `job` every `seconds`, never overlapping itself."""
+    """Run `job` every `seconds`, never overlapping itself.
+
+    `job` must be a coroutine function (or a partial of one): APScheduler awaits only
+    those, and would run anything else in a thread, dropping the coroutine unawaited."""
+    if not iscoroutinefunction_partial(job):
+        raise TypeError(f"job {job_id!r} must be an async function, not {job!r}")
     scheduler.add_job(
         job,
         IntervalTrigger(seconds=seconds, timezone=UTC),

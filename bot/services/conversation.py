@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bot.domain.clock import Clock
 from bot.domain.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
+from bot.domain.locales import choose_locale
 from bot.domain.presenter import OutgoingMessage
 from bot.errors import StaleAnswer
 from bot.services.survey_runner import INTERACTIVE_PRIORITY, SurveyRunner
@@ -188,6 +189,9 @@ class ConversationService:
     async def _customer(self, tx: UnitOfWork, contact: Contact) -> Customer:
         existing = await tx.customers.by_telegram_chat(contact.chat_id)
         if existing is not None:
+            if existing.unreachable_at is not None:  # they wrote to us: reachable again
+                existing.unreachable_at = None
+                existing.updated_at = self.clock.now()
             return existing
         return await tx.customers.walk_in(
             contact.chat_id, contact.user_id, contact.name, contact.language, self.clock.now()
@@ -223,11 +227,9 @@ class ConversationService:
 
     def _locale(self, customer: Customer | None, contact: Contact) -> str:
         """The customer's language if we speak it, else the default flow's first locale."""
-        for wanted in (customer.locale if customer else None, contact.language):
-            if not wanted:
-                continue
-            for candidate in (wanted, wanted.split("-")[0].lower()):
-                if self.texts.has_template("bot/help.j2", candidate):
-                    return candidate
         default = self.runner.flows.default()
-        return default.default_locale if default else "en"
+        return choose_locale(
+            (customer.locale if customer else None, contact.language),
+            lambda locale: self.texts.has_template("bot/help.j2", locale),
+            default.default_locale if default else "en",
+        )

@@ -19,7 +19,6 @@ class FlowRegistry:
     def __init__(self, catalog: FlowCatalog) -> None:
         self.catalog = catalog
         self._old_versions: dict[tuple[str, str], Flow] = {}
-        self._remembered: set[tuple[str, str]] = set()
 
     def live(self, flow_id: str) -> Flow | None:
         return self.catalog.get(flow_id)
@@ -28,13 +27,12 @@ class FlowRegistry:
         return self.catalog.default()
 
     async def remember(self, tx: UnitOfWork, flow: Flow, now: datetime) -> None:
-        """Keep this version's source on record before a survey uses it."""
-        key = (flow.id, flow.version)
-        if key in self._remembered:
-            return
+        """Keep this version's source on record before a survey uses it.
+
+        Always written (an insert that does nothing when present): remembering it in
+        memory could outlive a transaction that rolled back."""
         source = self.catalog.sources[flow.id].decode("utf-8")
         await tx.flow_versions.remember(flow.id, flow.version, source, now)
-        self._remembered.add(key)
 
     async def version(self, tx: UnitOfWork, flow_id: str, version: str) -> Flow:
         """The flow exactly as it was when a survey started."""

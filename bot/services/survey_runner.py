@@ -31,7 +31,6 @@ from bot.domain.flow import EndStep, Flow
 from bot.domain.presenter import OutgoingMessage, Presenter
 from bot.services.flow_registry import FlowRegistry
 from bot.storage.models import Customer, Survey
-from bot.storage.repositories.outbox import PENDING
 from bot.storage.unit_of_work import UnitOfWork
 
 # Replies to what a customer just did go before bulk sends (lower runs first).
@@ -100,6 +99,25 @@ class SurveyRunner:
         assert state.step_id is not None
         transition = Transition(state, (Ask(state.step_id),))
         await self.carry_out(tx, survey, customer, flow, transition)
+
+    async def remind(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
+        """The one reminder: a friendly line and the open question again."""
+        flow, state = await self.load(tx, survey)
+        assert state.step_id is not None
+        step = flow.step(state.step_id)
+        assert not isinstance(step, EndStep)
+        context = await self.context(tx, survey, customer, flow, state.answers)
+        intro = self.presenter.texts.phrase("reminder", survey.locale)
+        text, buttons = self.presenter.question(flow, step, survey.locale, context, intro=intro)
+        message = OutgoingMessage(text, buttons, survey.id, state.visit)
+        await self._close_question(tx, survey, customer)
+        survey.question_outbox_id = await self.emit(tx, survey, customer, message, BULK_PRIORITY)
+
+    async def expire(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
+        """Close an unanswered (or half-answered) survey; its buttons stop working."""
+        await self._close_question(tx, survey, customer)
+        survey.status = SessionStatus.EXPIRED.value
+        survey.updated_at = self.clock.now()
 
     async def apply(
         self, tx: UnitOfWork, survey: Survey, customer: Customer, event: engine.Input
@@ -179,7 +197,6 @@ class SurveyRunner:
         customer: Customer,
         message: OutgoingMessage,
         priority: int = INTERACTIVE_PRIORITY,
-        not_before: datetime | None = None,
     ) -> int | None:
         """Queue a message to the customer on the survey's channel; None if unreachable."""
         chat_id = customer.telegram_chat_id
@@ -194,7 +211,6 @@ class SurveyRunner:
             customer_id=customer.id,
             survey_id=survey.id,
             now=self.clock.now(),
-            not_before=not_before,
         )
         return row.id
 
@@ -220,6 +236,7 @@ class SurveyRunner:
             offer_skip=action.offer_skip,
         )
         message = OutgoingMessage(text, buttons, survey.id, visit)
+        await self._close_question(tx, survey, customer)  # one live copy of a question at most
         survey.question_outbox_id = await self.emit(tx, survey, customer, message, priority)
 
     async def _show_answered(
@@ -249,11 +266,10 @@ class SurveyRunner:
         self, tx: UnitOfWork, survey: Survey, customer: Customer, question_id: int, text: str
     ) -> None:
         """Take the buttons off an answered question (or drop it if it was never sent)."""
+        if await tx.outbox.cancel_if_pending(question_id):
+            return
         question = await tx.outbox.get(question_id)
         assert question is not None
-        if question.status == PENDING:
-            question.status = "cancelled"
-            return
         await tx.outbox.add(
             channel=question.channel,
             chat_id=question.chat_id,

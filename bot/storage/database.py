@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,10 +23,25 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StorageError
 from bot.storage.unit_of_work import UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# asyncpg raises its own errors before SQLAlchemy wraps a connection (a missing database).
+_UNAVAILABLE: tuple[type[Exception], ...] = (OSError, SQLAlchemyError, asyncpg.PostgresError)
+
+
+@asynccontextmanager
+async def storage_errors(db: Database) -> AsyncIterator[None]:
+    """Turn "the database is not there" into one clear StorageError line."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise StorageError(
+            f"cannot use the database {db.describe()}: {type(reason).__name__}: {reason}"
+        ) from None
 
 
 def parse_database_url(url: str) -> URL:
@@ -55,7 +71,12 @@ class Database:
         self.url = parse_database_url(url)
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            _ensure_sqlite_directory(self.url)
+            try:
+                _ensure_sqlite_directory(self.url)
+            except OSError as exc:
+                raise StorageError(
+                    f"cannot create the folder of {self.describe()}: {exc.strerror}"
+                ) from None
             options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)

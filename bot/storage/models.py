@@ -72,6 +72,7 @@ class Customer(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     opted_out_at: Mapped[datetime | None]
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -113,6 +114,7 @@ class Survey(Base):
             ["flow_id", "flow_version"], ["flow_versions.flow_id", "flow_versions.version"]
         ),
         Index("ix_surveys_customer_status", "customer_id", "status"),
+        Index("ix_surveys_customer_scheduled", "customer_id", "scheduled_for"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +131,13 @@ class Survey(Base):
     failures: Mapped[int] = mapped_column(default=0)
     # The outbox row of the question on screen (edited once it is answered).
     question_outbox_id: Mapped[int | None]
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    skip_reason: Mapped[str | None] = mapped_column(String(32))
+    skip_detail: Mapped[str | None] = mapped_column(String(200))
+    scheduled_for: Mapped[datetime | None]  # when it is (or was) to be sent
+    sent_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -188,3 +197,38 @@ class ProcessedUpdate(Base):
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Event(Base):
+    """A purchase event received once: a retry with the same id gets the same answer."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+
+
+class Timer(Base):
+    """A durable timer: send, remind or expire one survey at `due_at`.
+
+    Rows, not APScheduler jobs: they survive restarts, cost no memory while pending, and
+    are claimed by one worker at a time (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "kind"),
+        Index("ix_timers_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # send | remind | expire
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]

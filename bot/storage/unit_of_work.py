@@ -6,10 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.repositories.answers import AnswerRepository
 from bot.storage.repositories.customers import CustomerRepository
+from bot.storage.repositories.events import EventRepository
 from bot.storage.repositories.flow_versions import FlowVersionRepository
 from bot.storage.repositories.orders import OrderRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.surveys import SurveyRepository
+from bot.storage.repositories.timers import TimerRepository
 from bot.storage.repositories.updates import ProcessedUpdateRepository
 
 
@@ -23,3 +25,5 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.flow_versions = FlowVersionRepository(session)
         self.updates = ProcessedUpdateRepository(session)
+        self.events = EventRepository(session)
+        self.timers = TimerRepository(session)

@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from bot.web import telegram_webhook
+from bot.web import api_events, qr, telegram_webhook
+from bot.web.errors import install_error_handlers
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -40,5 +41,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             return JSONResponse(body, status_code=503)
         return JSONResponse(body)
 
+    install_error_handlers(app)
+    app.include_router(api_events.router)
+    app.include_router(qr.router)
     app.include_router(telegram_webhook.router)
     return app

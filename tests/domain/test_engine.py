@@ -11,7 +11,6 @@ from bot.domain.engine import (
     Pressed,
     Record,
     Reward,
-    SessionState,
     SessionStatus,
     SkipStep,
     Stopped,
@@ -66,6 +65,20 @@ def test_every_scale_accepts_its_whole_range(simple_flow, step_inputs, step, exp
     recorded = [a for a in t.actions if isinstance(a, Record)]
     assert recorded[0].answer.step_id == step
     assert recorded[0].answer.value == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "step", "low", "high"),
+    [([], "csat", 1, 5), ([press("5")], "nps", 0, 10), ([press("5"), press("9")], "ces", 1, 7)],
+)
+def test_each_scale_accepts_exactly_its_range(simple_flow, before, step, low, high):
+    for value in (low, high):
+        t = answer_all(simple_flow, *before, type_(str(value)))
+        assert t.state.answers[step].value == value
+    for value in (low - 1, high + 1):
+        t = answer_all(simple_flow, *before, type_(str(value)))
+        assert step not in t.state.answers
+        assert t.actions[0].problem == engine.Invalid(Problem.OUT_OF_RANGE, low, high)
 
 
 @pytest.mark.parametrize(
@@ -163,28 +176,6 @@ def test_stop_ends_the_survey(simple_flow):
     t = answer_all(simple_flow, lambda s: StopSurvey())
     assert t.actions == (Stopped(),)
     assert t.state.status == SessionStatus.STOPPED
-
-
-def test_resume_after_restart_from_stored_state_only(simple_flow):
-    halfway = answer_all(simple_flow, press("2"), type_("late"))
-    # What the database keeps: step, visit, failures, status and the answers.
-    stored = {
-        "step_id": halfway.state.step_id,
-        "visit": halfway.state.visit,
-        "failures": halfway.state.failures,
-        "status": halfway.state.status.value,
-        "answers": dict(halfway.state.answers),
-    }
-    restored = SessionState(
-        step_id=stored["step_id"],
-        visit=stored["visit"],
-        answers=stored["answers"],
-        failures=stored["failures"],
-        status=SessionStatus(stored["status"]),
-    )
-    t = engine.handle(simple_flow, restored, Pressed(restored.visit, "4"))
-    assert t.actions[-1] == Ask("ces")
-    assert set(t.state.answers) == {"csat", "reason", "nps"}
 
 
 def test_answer_scope_exposes_kind_aliases(simple_flow):

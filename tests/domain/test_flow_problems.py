@@ -266,3 +266,28 @@ def test_all_problems_are_reported_not_just_the_first():
     source = HEADER + "  - id: q\n    kind: csat\n    tex: hi\n    nxt: []\n"
     _, problems = read_flow(source.encode(), "x.yaml")
     assert {p.line for p in problems} >= {7, 8}
+
+
+def test_text_that_breaks_when_a_question_was_skipped_is_reported(texts):
+    problems = text_problems(
+        texts,
+        "  - id: n\n    kind: nps\n    text: x\n  - id: e\n    kind: end\n"
+        "    text: '{% if answers.nps >= 9 %}Great{% endif %}'\n",
+    )
+    assert any(
+        "fails with sample data" in p.message and "TypeError" in p.message for p in problems
+    ), [str(p) for p in problems]
+
+
+def test_a_missing_bot_phrase_is_reported(texts, tmp_path):
+    import shutil
+
+    from bot.domain.texts import MessageTexts
+
+    shutil.copytree(texts.messages_dir.parent, tmp_path / "templates")
+    (tmp_path / "templates/messages/en/bot/help.j2").unlink()
+    (tmp_path / "templates/messages/vi/bot/help.j2").unlink()
+    problems = text_problems(
+        MessageTexts(tmp_path / "templates"), "  - {id: e, kind: end, text: Bye}\n"
+    )
+    assert any("phrase 'help'" in p.message for p in problems)

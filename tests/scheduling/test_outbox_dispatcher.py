@@ -112,3 +112,24 @@ async def test_a_question_answered_meanwhile_is_not_sent_again(world):
         ("sent", 0),
     ]
     assert len(world.texts(1)) == 2
+
+
+async def test_an_unexpected_error_counts_as_a_failed_attempt(world):
+    world.channel.failures.append(KeyError("surprise"))
+    await world.conversation.help(world.contact(1))
+    await world.deliver()
+    assert await statuses(world.db) == [("pending", 1)]
+
+
+async def test_a_message_that_keeps_killing_its_worker_is_given_up(world):
+    from bot.scheduling.outbox_dispatcher import MAX_ATTEMPTS
+
+    await world.conversation.help(world.contact(1))
+    await world.conversation.typed(world.contact(1), "hi")
+    async with world.db.transaction() as tx:
+        first = (await tx.session.execute(select(OutboxMessage))).scalars().first()
+        first.status, first.attempts = "sending", MAX_ATTEMPTS - 1
+        first.lease_until = world.clock.now() - timedelta(seconds=1)
+    await world.deliver()
+    assert await statuses(world.db) == [("failed", MAX_ATTEMPTS), ("sent", 0)]
+    assert len(world.texts(1)) == 1  # the chat is not blocked behind it

@@ -1,5 +1,7 @@
 """The limiter's arithmetic, driven by a fake monotonic clock (no sleeping)."""
 
+import asyncio
+
 import pytest
 
 from bot.scheduling.rate_limit import RateLimiter, RateLimits
@@ -40,19 +42,39 @@ def test_edits_do_not_count_against_the_chat(time_):
     assert send(limiter, 1, new=False) == 0
 
 
-def test_overall_rate_is_capped(time_):
-    limiter = RateLimiter(RateLimits(global_per_second=30, interactive_reserve=0), time_)
-    sent = sum(1 for chat in range(100) if send(limiter, chat) == 0)
-    assert sent == 30
-    time_.now += 0.5
-    assert sum(1 for chat in range(100, 200) if send(limiter, chat) == 0) == 15
+def test_no_more_than_thirty_in_any_one_second_window(time_):
+    limiter = RateLimiter(RateLimits(), time_)
+    sent_at = []
+    for chat in range(200):
+        while (wait := send(limiter, chat, interactive=False)) > 0:
+            time_.now += wait
+        sent_at.append(time_.now)
+    for i in range(len(sent_at) - 30):
+        assert sent_at[i + 30] - sent_at[i] >= 1.0 - 1e-9
+    assert sent_at[-1] - sent_at[0] == pytest.approx(200 / 30, abs=1.0)
 
 
-def test_bulk_leaves_a_reserve_for_interactive_replies(time_):
-    limiter = RateLimiter(RateLimits(global_per_second=30, interactive_reserve=5), time_)
-    bulk = sum(1 for chat in range(100) if send(limiter, chat, interactive=False) == 0)
-    assert bulk == 25
-    assert send(limiter, 500, interactive=True) == 0  # a reply still goes at once
+def test_bulk_holds_back_while_a_reply_waits(time_):
+    limiter = RateLimiter(RateLimits(), time_)
+    for chat in range(30):
+        send(limiter, chat, interactive=False)
+    limiter._interactive_waiting = 1  # a reply is waiting for a slot
+    time_.now += 1.0  # the window has room for 30 again
+    bulk = sum(1 for chat in range(100, 200) if send(limiter, chat, interactive=False) == 0)
+    assert bulk == 29
+    assert send(limiter, 999, interactive=True) == 0
+
+
+def test_acquire_returns_the_wait_when_it_is_too_long(time_):
+    limiter = RateLimiter(RateLimits(), time_)
+    limiter.pause_chat(5, 30)
+
+    async def attempt():
+        return await limiter.acquire(
+            5, group=False, new_message=True, interactive=False, max_wait=1.0
+        )
+
+    assert asyncio.run(attempt()) == pytest.approx(30)
 
 
 def test_a_group_gets_twenty_messages_a_minute(time_):
@@ -72,10 +94,14 @@ def test_retry_after_pauses_only_that_chat(time_):
     assert send(limiter, 2) == 0
 
 
-def test_scaled_limits_keep_their_shape():
+def test_settings_rates_become_windows():
+    limits = RateLimits.per_second(30, 1, 20)
+    assert (limits.global_count, limits.global_window, limits.chat_window) == (30, 1.0, 1.0)
+    assert RateLimits.per_second(0.5).global_per_second == pytest.approx(0.5)
+
+
+def test_scaled_limits_keep_their_counts_with_shorter_windows():
     scaled = RateLimits().scaled(100)
-    assert (scaled.global_per_second, scaled.chat_per_second, scaled.group_per_minute) == (
-        3000,
-        100,
-        2000,
-    )
+    assert (scaled.global_count, scaled.global_window) == (30, 0.01)
+    assert scaled.global_per_second == pytest.approx(3000)
+    assert (scaled.group_count, scaled.group_window) == (20, 0.6)

@@ -121,9 +121,21 @@ async def test_link_of_a_completed_survey_says_so_and_asks_nothing(world):
 async def test_opening_the_link_again_shows_the_open_question_again(world):
     token, _ = await known_customer_survey(world)
     await world.conversation.open_link(world.contact(7), token)
+    await world.deliver()
     await world.conversation.open_link(world.contact(7), token)
     await world.deliver()
-    assert [t.startswith("Hi Lan!") for t in world.texts(7)] == [True, True]
+    first, second = world.channel.chats[7]
+    assert first.text.startswith("Hi Lan!") and second.text.startswith("Hi Lan!")
+    assert first.buttons == []  # only one live copy of a question
+    assert len(second.buttons) == 5
+
+
+async def test_a_re_asked_question_leaves_one_live_copy(world):
+    await world.conversation.walk_in(world.contact(1))
+    await world.deliver()
+    await world.say(1, "không biết")
+    first, hint = world.channel.chats[1]
+    assert first.buttons == [] and len(hint.buttons) == 5
 
 
 async def test_old_button_gets_a_polite_toast_and_changes_nothing(world):

@@ -16,13 +16,9 @@ from bot.services.conversation import ConversationService
 
 log = logging.getLogger(__name__)
 
-router = Router(name="customers")
-router.message.filter(F.chat.type == ChatType.PRIVATE)
-
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-@router.message(CommandStart(deep_link=True))
 async def cmd_start_link(
     message: Message, command: CommandObject, conversation: ConversationService
 ) -> None:
@@ -31,33 +27,32 @@ async def cmd_start_link(
     await conversation.open_link(contact_of_message(message), token if _TOKEN.match(token) else "")
 
 
-@router.message(CommandStart())
 async def cmd_start(message: Message, conversation: ConversationService) -> None:
     await conversation.walk_in(contact_of_message(message))
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message, conversation: ConversationService) -> None:
     await conversation.help(contact_of_message(message))
 
 
-@router.message(Command("stop"))
 async def cmd_stop(message: Message, conversation: ConversationService) -> None:
     await conversation.opt_out(contact_of_message(message))
 
 
-@router.message(F.text)
+async def on_unknown_command(message: Message, conversation: ConversationService) -> None:
+    """`/cancel`, `/menu`...: not an answer to the open question; show what we understand."""
+    await conversation.help(contact_of_message(message))
+
+
 async def on_text(message: Message, conversation: ConversationService) -> None:
     await conversation.typed(contact_of_message(message), message.text or "")
 
 
-@router.message()
 async def on_other_message(message: Message, conversation: ConversationService) -> None:
     """A sticker, photo or voice note: answered like text that fits no question."""
     await conversation.typed(contact_of_message(message), message.caption or "")
 
 
-@router.callback_query(AnswerButton.filter())
 async def on_answer_button(
     callback: CallbackQuery, callback_data: AnswerButton, conversation: ConversationService
 ) -> None:
@@ -70,7 +65,6 @@ async def on_answer_button(
     await callback.answer(toast or None)
 
 
-@router.callback_query(SkipButton.filter())
 async def on_skip_button(
     callback: CallbackQuery, callback_data: SkipButton, conversation: ConversationService
 ) -> None:
@@ -81,7 +75,6 @@ async def on_skip_button(
     await callback.answer(toast or None)
 
 
-@router.callback_query(StopButton.filter())
 async def on_stop_button(
     callback: CallbackQuery, callback_data: StopButton, conversation: ConversationService
 ) -> None:
@@ -92,7 +85,24 @@ async def on_stop_button(
     await callback.answer(toast or None)
 
 
-@router.callback_query()
 async def on_unknown_button(callback: CallbackQuery) -> None:
     """A button from an older version of the bot: answered so the spinner stops."""
     await callback.answer()
+
+
+def create_router() -> Router:
+    """Customer handlers, in order: first match wins (commands before free text)."""
+    router = Router(name="customers")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(cmd_start_link, CommandStart(deep_link=True))
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_stop, Command("stop"))
+    router.message.register(on_unknown_command, F.text.regexp(r"^/[A-Za-z0-9_]+(@\w+)?(\s|$)"))
+    router.message.register(on_text, F.text)
+    router.message.register(on_other_message)
+    router.callback_query.register(on_answer_button, AnswerButton.filter())
+    router.callback_query.register(on_skip_button, SkipButton.filter())
+    router.callback_query.register(on_stop_button, StopButton.filter())
+    router.callback_query.register(on_unknown_button)
+    return router

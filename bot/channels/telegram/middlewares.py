@@ -1,4 +1,4 @@
-"""Update-level middleware: each Telegram update is processed once."""
+"""Update-level middleware: each Telegram update is processed once, and not lost."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 
 
 class ProcessOnce(BaseMiddleware):
-    """Drops an update whose id was already handled (webhook retries, two pollers...)."""
+    """Drops an update whose id was already handled (webhook retries, two pollers...).
+
+    The id is recorded before handling, so a concurrent duplicate is dropped at once; if
+    handling fails the record is removed again, so a redelivery is processed, not lost.
+    """
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -29,10 +33,15 @@ class ProcessOnce(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
-        bot = data["bot"]
+        bot_id = data["bot"].id
         async with self.db.transaction() as tx:
-            first = await tx.updates.first_time(bot.id, event.update_id, self.clock.now())
+            first = await tx.updates.first_time(bot_id, event.update_id, self.clock.now())
         if not first:
-            log.info("duplicate update %s dropped", event.update_id)
+            log.info("duplicate update dropped", extra={"update_id": event.update_id})
             return None
-        return await handler(event, data)
+        try:
+            return await handler(event, data)
+        except BaseException:
+            async with self.db.transaction() as tx:
+                await tx.updates.forget(bot_id, event.update_id)
+            raise

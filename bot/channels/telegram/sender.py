@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -37,9 +38,12 @@ class TelegramSender:
         return chat_id < 0
 
     async def deliver(self, delivery: Delivery) -> int | None:
-        text, is_html = fit_message(delivery.payload["text"])
-        parse_mode = "HTML" if is_html else None
-        markup = inline_keyboard(delivery.payload)
+        try:
+            text, is_html = fit_message(delivery.payload["text"])
+            parse_mode = "HTML" if is_html else None
+            markup = inline_keyboard(delivery.payload)
+        except (KeyError, ValueError) as exc:
+            raise Rejected(f"the message cannot be built: {exc}") from None
         try:
             if delivery.kind == "edit":
                 assert delivery.edit_message_id is not None
@@ -81,3 +85,5 @@ class TelegramSender:
             raise TransientFailure(str(exc)) from None
         except TelegramUnauthorizedError as exc:
             raise TransientFailure(f"the bot token was refused: {exc.message}") from None
+        except TelegramAPIError as exc:  # e.g. a group that became a supergroup
+            raise Rejected(f"{type(exc).__name__}: {exc.message}") from None

@@ -11,7 +11,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 
-from bot.channels.telegram import customer_router
+from bot.channels.telegram import customer_router, errors_router
 from bot.channels.telegram.middlewares import ProcessOnce
 from bot.config import Settings
 from bot.domain.clock import Clock
@@ -50,8 +50,10 @@ def create_dispatcher(
     # Event isolation: one update per chat at a time, so two quick taps are handled in turn.
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher.update.outer_middleware(ProcessOnce(db, clock))
-    dispatcher.include_router(customer_router.router)
+    dispatcher.include_router(errors_router.create_router())
+    dispatcher.include_router(customer_router.create_router())
     dispatcher["conversation"] = conversation
+    dispatcher["texts"] = conversation.texts
     return dispatcher
 
 

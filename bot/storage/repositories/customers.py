@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.events import CustomerIn
 from bot.storage.dialect import upsert
 from bot.storage.models import Customer
 
@@ -56,11 +57,35 @@ class CustomerRepository:
         assert customer is not None
         return customer
 
+    async def from_event(self, given: CustomerIn, now: datetime) -> Customer:
+        """The shop's customer, created or updated from an event (race-safe)."""
+        await self.session.execute(
+            upsert(self.session, Customer)
+            .values(external_id=given.id, created_at=now, updated_at=now, attributes={})
+            .on_conflict_do_nothing(index_elements=[Customer.external_id])
+        )
+        customer = await self.by_external_id(given.id)
+        assert customer is not None
+        if given.name is not None:
+            customer.name = given.name
+        if given.locale is not None:
+            customer.locale = given.locale
+        if given.timezone is not None:
+            customer.timezone = given.timezone
+        if given.attributes:
+            customer.attributes = {**(customer.attributes or {}), **given.attributes}
+        customer.updated_at = now
+        if given.telegram_chat_id is not None:
+            await self.bind_telegram_chat(customer, given.telegram_chat_id, None, now)
+        await self.session.flush()
+        return customer
+
     async def bind_telegram_chat(
         self, customer: Customer, chat_id: int, user_id: int | None, now: datetime
     ) -> None:
         """Make `chat_id` reach `customer`; a chat belongs to one customer at a time."""
         if customer.telegram_chat_id == chat_id:
+            customer.unreachable_at = None
             return
         await self.session.execute(
             update(Customer)
@@ -68,7 +93,7 @@ class CustomerRepository:
             .values(telegram_chat_id=None, updated_at=now)
         )
         customer.telegram_chat_id = chat_id
-        customer.telegram_user_id = user_id
+        customer.telegram_user_id = user_id if user_id is not None else chat_id
         customer.unreachable_at = None
         customer.updated_at = now
         await self.session.flush()

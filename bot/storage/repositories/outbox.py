@@ -66,11 +66,14 @@ class OutboxRepository:
         limit: int,
         lease: timedelta,
         *,
+        max_attempts: int | None = None,
         channels: Sequence[str] | None = None,
         min_priority: int | None = None,
         max_priority: int | None = None,
     ) -> list[OutboxMessage]:
         """Take up to `limit` due messages, each the oldest undelivered one of its chat."""
+        if max_attempts is not None:
+            await self._give_up_abandoned(now, max_attempts)
         earlier = aliased(OutboxMessage)
         blocked = exists().where(
             earlier.chat_id == OutboxMessage.chat_id,
@@ -100,6 +103,23 @@ class OutboxRepository:
             row.lease_until = now + lease
         await self.session.flush()
         return rows
+
+    async def _give_up_abandoned(self, now: datetime, max_attempts: int) -> None:
+        """A message whose worker died mid-send too often fails, so its chat moves on."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == SENDING,
+                OutboxMessage.lease_until < now,
+                OutboxMessage.attempts + 1 >= max_attempts,
+            )
+            .values(
+                status=FAILED,
+                attempts=OutboxMessage.attempts + 1,
+                lease_until=None,
+                last_error="abandoned mid-send too many times",
+            )
+        )
 
     async def count_failure(self, message_id: int) -> int:
         """One more failed attempt; returns the total so far."""
@@ -134,6 +154,15 @@ class OutboxRepository:
     async def settle(self, message_id: int, status: str, reason: str) -> None:
         """End a message's life without sending it (failed, or cancelled as superseded)."""
         await self._set(message_id, status=status, lease_until=None, last_error=reason[:2000])
+
+    async def cancel_if_pending(self, message_id: int) -> bool:
+        """Cancel a message nobody has started sending; False if it is (being) sent."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
+            .values(status=CANCELLED)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def cancel_for_customer(self, customer_id: int) -> int:
         result = await self.session.execute(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.engine import SessionStatus
@@ -34,6 +34,7 @@ class SurveyRepository:
         status: SessionStatus,
         channel: str | None,
         now: datetime,
+        event_id: str | None = None,
     ) -> Survey:
         survey = Survey(
             token=new_token(),
@@ -44,6 +45,7 @@ class SurveyRepository:
             locale=locale,
             status=status.value,
             channel=channel,
+            event_id=event_id,
             visit=0,
             failures=0,
             created_at=now,
@@ -77,6 +79,24 @@ class SurveyRepository:
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
 
+    async def for_order(self, order_id: int, flow_id: str) -> Survey | None:
+        statement = select(Survey).where(Survey.order_id == order_id, Survey.flow_id == flow_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def last_surveyed_at(
+        self, customer_id: int, *, besides: int | None = None
+    ) -> datetime | None:
+        """When this customer was last surveyed (or is next due to be), for cooldowns."""
+        moment = func.coalesce(Survey.sent_at, Survey.scheduled_for)
+        statement = select(func.max(moment)).where(
+            Survey.customer_id == customer_id,
+            Survey.status.not_in([SessionStatus.SKIPPED, SessionStatus.FAILED]),
+        )
+        if besides is not None:
+            statement = statement.where(Survey.id != besides)
+        value = (await self.session.execute(statement)).scalar_one_or_none()
+        return _as_utc(value)
+
     async def open_for_customer(self, customer_id: int) -> list[Survey]:
         statement = select(Survey).where(
             Survey.customer_id == customer_id,
@@ -86,3 +106,12 @@ class SurveyRepository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Aggregates skip the column type, so SQLite hands back naive text-parsed times."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -26,6 +26,14 @@ class ProcessedUpdateRepository:
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def forget(self, bot_id: int, update_id: int) -> None:
+        """Undo `first_time` (the update failed; a redelivery should be processed)."""
+        await self.session.execute(
+            delete(ProcessedUpdate).where(
+                ProcessedUpdate.bot_id == bot_id, ProcessedUpdate.update_id == update_id
+            )
+        )
+
     async def forget_before(self, moment: datetime) -> int:
         result = await self.session.execute(
             delete(ProcessedUpdate).where(ProcessedUpdate.received_at < moment)
