@@ -54,3 +54,6 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     for noisy in ("aiogram.event", "apscheduler", "alembic", "httpx", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is a slow tick being
+    # coalesced, by design; not worth a warning every second.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.channels.base import Delivery
 from bot.domain.clock import ManualClock
+from bot.domain.events import PurchaseEvent
 from bot.domain.flow_catalog import FlowCatalog, load_catalog
 from bot.domain.presenter import OutgoingMessage, Presenter
 from bot.domain.texts import MessageTexts
@@ -18,8 +19,11 @@ from bot.scheduling.outbox_dispatcher import OutboxDispatcher
 from bot.scheduling.rate_limit import RateLimiter, RateLimits
 from bot.services.conversation import Contact, ConversationService
 from bot.services.flow_registry import FlowRegistry
+from bot.services.ingest import IngestResult, IngestService
+from bot.services.links import SurveyLinks
 from bot.services.reachability import ReachabilityService
 from bot.services.survey_runner import SurveyRunner
+from bot.services.survey_timers import SurveyTimers
 from bot.storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +82,18 @@ class World:
     conversation: ConversationService
     dispatcher: OutboxDispatcher
     channel: RecordingChannel
+    ingest: IngestService
+    timers: SurveyTimers
     contacts: dict[int, Contact] = field(default_factory=dict)
+
+    async def tick(self) -> int:
+        """What the scheduler does every second: fire due timers, deliver."""
+        fired = await self.timers.run_due()
+        await self.deliver()
+        return fired
+
+    async def event(self, **overrides: Any) -> IngestResult:
+        return await self.ingest.ingest(purchase_event(**overrides))
 
     async def deliver(self) -> None:
         """Deliver everything that is due now."""
@@ -156,7 +171,43 @@ def build_world(
         on_unreachable=reachability.mark_unreachable,
     )
     conversation = ConversationService(db, runner, clock, dispatcher)
-    return World(db, clock, catalog, conversation, dispatcher, channel)
+    links = SurveyLinks("http://shop.test", lambda: "surveybot_test_bot")
+    ingest = IngestService(db, runner.flows, clock, links, "Asia/Ho_Chi_Minh")
+    timers = SurveyTimers(db, runner, clock, dispatcher, "Asia/Ho_Chi_Minh")
+    return World(db, clock, catalog, conversation, dispatcher, channel, ingest, timers)
+
+
+def purchase_event(**overrides: Any) -> PurchaseEvent:
+    """The issue's example event; keyword overrides use `customer__name` for nesting."""
+    body: dict[str, Any] = {
+        "id": "evt-123",
+        "type": "order.delivered",
+        "occurred_at": "2026-11-20T08:00:00+07:00",
+        "order": {
+            "id": "SO-1",
+            "amount": 350000,
+            "currency": "VND",
+            "items": [{"sku": "A1", "name": "Áo thun", "qty": 1}],
+            "store": "HN-01",
+        },
+        "customer": {
+            "id": "C-9",
+            "name": "Lan",
+            "locale": "vi",
+            "timezone": "Asia/Ho_Chi_Minh",
+            "telegram_chat_id": 123,
+        },
+    }
+    for key, value in overrides.items():
+        target = body
+        *parents, leaf = key.split("__")
+        for parent in parents:
+            target = target[parent]
+        if value is None:
+            target.pop(leaf, None)
+        else:
+            target[leaf] = value
+    return PurchaseEvent.model_validate(body)
 
 
 async def seed_survey(

@@ -109,3 +109,40 @@ def test_run_refuses_to_start_with_a_broken_flow(tmp_path):
     result = surveybot("run", cwd=tmp_path, SURVEYBOT_FLOWS_DIR=str(flows))
     assert result.returncode == 1
     assert "bad.yaml:4:8" in result.stderr and "nothing was started" in result.stderr
+
+
+ORDERS_CSV = """\
+event_id,occurred_at,order_id,amount,currency,store,customer_id,customer_name,locale,timezone,telegram_chat_id
+e1,2026-11-20T08:00:00+07:00,SO-1,350000,VND,HN-01,C-1,Lan,vi,Asia/Ho_Chi_Minh,111
+e2,2026-11-20T09:00:00+07:00,SO-2,120000,VND,HN-01,C-2,Minh,en,,
+e3,2026-11-20T09:00:00,SO-3,1,VND,HN-01,C-3,Hoa,vi,Mars/Base,
+"""
+
+
+def test_import_csv_reports_each_bad_row_and_imports_the_rest_once(tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(ORDERS_CSV, encoding="utf-8")
+    first = surveybot("import", str(orders), cwd=tmp_path)
+    assert first.returncode == 1  # a row had problems
+    assert f"{orders}:4: occurred_at:" in first.stderr
+    assert f"{orders}:4: customer.timezone: 'Mars/Base' is not an IANA timezone" in first.stderr
+    assert "3 row(s): 2 new event(s), 0 already imported, 1 with problems" in first.stdout
+    again = surveybot("import", str(orders), cwd=tmp_path)
+    assert "0 new event(s), 2 already imported" in again.stdout
+    status = surveybot("status", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert "surveys    pending=2" in status.stdout
+    assert "timers" in status.stdout and "deliveries" in status.stdout
+
+
+def test_import_of_a_missing_file_is_one_clear_line(tmp_path):
+    result = surveybot("import", str(tmp_path / "nope.csv"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error: cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_without_the_required_columns_says_which(tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order,customer\nSO-1,C-1\n", encoding="utf-8")
+    result = surveybot("import", str(orders), cwd=tmp_path)
+    assert "has no column occurred_at, order_id, customer_id" in result.stderr

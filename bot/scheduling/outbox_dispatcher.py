@@ -26,7 +26,7 @@ from bot.scheduling.rate_limit import RateLimiter
 from bot.services.survey_runner import BULK_PRIORITY
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage
-from bot.storage.repositories.outbox import CANCELLED, FAILED
+from bot.storage.repositories.outbox import CANCELLED, FAILED, PENDING, SENT
 from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,17 @@ UnreachableHandler = Callable[[str, int, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class _Skip:
-    """A claimed message that is settled without sending (status, reason)."""
+class Outcome:
+    """What became of one claimed message; a batch's outcomes are recorded together."""
 
-    status: str
-    reason: str
+    row_id: int
+    status: str  # sent | pending (to retry) | failed | cancelled
+    message_id: int | None = None
+    error: str | None = None
+    retry_in: float = 0.0
+    rate_limited: bool = False  # Telegram said 429: pause this chat for `retry_in`
+    failed_attempt: bool = False
+    unreachable_chat: tuple[str, int] | None = None
 
 
 def backoff(attempt: int) -> float:
@@ -74,6 +80,7 @@ class OutboxDispatcher:
         lease: timedelta = timedelta(seconds=60),
         idle_poll: float = 1.0,
         concurrency: int = 64,
+        drainers_per_lane: int = 2,
     ) -> None:
         self.db = db
         self.channels = dict(channels)
@@ -83,6 +90,9 @@ class OutboxDispatcher:
         self.lease = lease
         self.idle_poll = idle_poll
         self._slots = asyncio.Semaphore(concurrency)
+        # Two drainers per lane: one sends a batch while the other claims or records one.
+        # Safe: a chat's next message cannot be claimed while its previous one is in flight.
+        self.drainers_per_lane = drainers_per_lane
         self._kicks = {lane.name: asyncio.Event() for lane in (INTERACTIVE_LANE, BULK_LANE)}
         self._stopping = asyncio.Event()
 
@@ -100,7 +110,13 @@ class OutboxDispatcher:
         if not self.channels:
             await self._stopping.wait()  # nothing to deliver through; idle until shutdown
             return
-        await asyncio.gather(self._run_lane(INTERACTIVE_LANE), self._run_lane(BULK_LANE))
+        await asyncio.gather(
+            *(
+                self._run_lane(lane)
+                for lane in (INTERACTIVE_LANE, BULK_LANE)
+                for _ in range(self.drainers_per_lane)
+            )
+        )
 
     def stop(self) -> None:
         self._stopping.set()
@@ -120,7 +136,7 @@ class OutboxDispatcher:
                     await asyncio.wait_for(kick.wait(), self.idle_poll)
 
     async def drain(self, lane: Lane | None = None) -> int:
-        """Claim and deliver one batch; returns how many messages were handled."""
+        """Claim, deliver and record one batch; returns how many messages were handled."""
         async with self.db.transaction() as tx:
             rows = await tx.outbox.claim_due(
                 self.clock.now(),
@@ -131,87 +147,120 @@ class OutboxDispatcher:
                 min_priority=lane.min_priority if lane else None,
                 max_priority=lane.max_priority if lane else None,
             )
-            deliveries = [await self._prepare(tx, row) for row in rows]
-        await asyncio.gather(
-            *(self._deliver(row, d) for row, d in zip(rows, deliveries, strict=True))
+            plans = await self._prepare(tx, rows)
+        outcomes = await asyncio.gather(
+            *(self._deliver(row, plan) for row, plan in zip(rows, plans, strict=True))
         )
+        if outcomes:
+            async with self.db.transaction() as tx:
+                await tx.outbox.record(outcomes, {row.id: row for row in rows}, self.clock.now())
+        for outcome in outcomes:
+            if outcome.unreachable_chat and self.on_unreachable is not None:
+                channel, chat_id = outcome.unreachable_chat
+                await self.on_unreachable(channel, chat_id, outcome.error or "unreachable")
         return len(rows)
 
-    async def _prepare(self, tx: UnitOfWork, row: OutboxMessage) -> Delivery | _Skip:
-        """The delivery to make, or why this message should not be sent at all."""
-        if row.kind == "edit":
-            original = await tx.outbox.get(int(row.payload["edit_of"]))
-            if original is None or original.status == CANCELLED:
-                return _Skip(CANCELLED, "the message it edits was never sent")
-            if original.sent_message_id is None:
-                return _Skip(FAILED, "the message to edit was never delivered")
-            return Delivery(row.id, row.kind, row.chat_id, row.payload, original.sent_message_id)
-        visit = row.payload.get("visit")
-        if row.survey_id is not None and visit is not None:
-            survey = await tx.surveys.get(row.survey_id)
-            if survey is None or survey.status != SessionStatus.ACTIVE or survey.visit != visit:
-                # e.g. a question re-claimed after a crash that the customer answered since
-                return _Skip(CANCELLED, "superseded: the survey has moved past this question")
-        return Delivery(row.id, row.kind, row.chat_id, row.payload)
+    async def _prepare(self, tx: UnitOfWork, rows: list[OutboxMessage]) -> list[Delivery | Outcome]:
+        """For each row: the delivery to make, or the outcome that makes sending pointless.
 
-    async def _deliver(self, row: OutboxMessage, delivery: Delivery | _Skip) -> None:
-        if isinstance(delivery, _Skip):
-            async with self.db.transaction() as tx:
-                await tx.outbox.settle(row.id, delivery.status, delivery.reason)
-            return
+        Looked up for the whole batch at once: the messages an edit changes, and the
+        surveys a question belongs to (a question the survey has moved past, say one
+        re-claimed after a crash and answered since, is not sent again)."""
+        originals = await tx.outbox.get_many(
+            [int(row.payload["edit_of"]) for row in rows if row.kind == "edit"]
+        )
+        surveys = await tx.surveys.states(
+            [row.survey_id for row in rows if row.survey_id is not None]
+        )
+        plans: list[Delivery | Outcome] = []
+        for row in rows:
+            if row.kind == "edit":
+                original = originals.get(int(row.payload["edit_of"]))
+                if original is None or original.status == CANCELLED:
+                    plans.append(
+                        Outcome(row.id, CANCELLED, error="the message it edits was never sent")
+                    )
+                elif original.sent_message_id is None:
+                    plans.append(
+                        Outcome(row.id, FAILED, error="the message to edit was never delivered")
+                    )
+                else:
+                    plans.append(
+                        Delivery(
+                            row.id, row.kind, row.chat_id, row.payload, original.sent_message_id
+                        )
+                    )
+                continue
+            visit = row.payload.get("visit")
+            if row.survey_id is not None and visit is not None:
+                state = surveys.get(row.survey_id)
+                if state is None or state != (SessionStatus.ACTIVE, visit):
+                    plans.append(
+                        Outcome(
+                            row.id,
+                            CANCELLED,
+                            error="superseded: the survey has moved past this question",
+                        )
+                    )
+                    continue
+            plans.append(Delivery(row.id, row.kind, row.chat_id, row.payload))
+        return plans
+
+    async def _deliver(self, row: OutboxMessage, plan: Delivery | Outcome) -> Outcome:
+        if isinstance(plan, Outcome):
+            return plan
         channel = self.channels[row.channel]
-        group = channel.is_group(row.chat_id)
-        interactive = row.priority < BULK_PRIORITY
-        new_message = row.kind == "send"
-
+        group, new_message = channel.is_group(row.chat_id), row.kind == "send"
         async with self._slots:
             wait = await self.limiter.acquire(
                 row.chat_id,
                 group=group,
                 new_message=new_message,
-                interactive=interactive,
+                interactive=row.priority < BULK_PRIORITY,
                 max_wait=LONG_WAIT,
             )
             if wait > 0:
-                await self._requeue(row, wait, "paced by the rate limiter")
-                return
+                return Outcome(row.id, PENDING, error="paced by the rate limiter", retry_in=wait)
             try:
-                message_id = await channel.deliver(delivery)
-            except RetryLater as exc:
-                self.limiter.pause_chat(row.chat_id, exc.retry_after)
-                await self._requeue(row, exc.retry_after, str(exc))
-            except Unreachable as exc:
-                await self._settle_failed(row, str(exc))
-                if self.on_unreachable is not None:
-                    await self.on_unreachable(row.channel, row.chat_id, str(exc))
-            except Rejected as exc:
-                log.warning("message %s refused by %s: %s", row.id, row.channel, exc)
-                await self._settle_failed(row, str(exc))
-            except (TransientFailure, TimeoutError, OSError) as exc:
-                await self._retry_or_fail(row, str(exc) or type(exc).__name__)
-            except Exception as exc:  # a bug or an unforeseen API answer: counted, not stuck
-                log.exception("delivering message %s failed unexpectedly", row.id)
-                await self._retry_or_fail(row, f"{type(exc).__name__}: {exc}")
-            else:
-                async with self.db.transaction() as tx:
-                    await tx.outbox.mark_sent(row.id, message_id, self.clock.now())
+                outcome = await self._send(channel, row, plan)
+            finally:
+                self.limiter.release(row.chat_id, group=group, new_message=new_message)
+        if outcome.rate_limited:
+            self.limiter.pause_chat(row.chat_id, outcome.retry_in)
+        return outcome
 
-    async def _requeue(self, row: OutboxMessage, seconds: float, reason: str) -> None:
-        async with self.db.transaction() as tx:
-            await tx.outbox.retry_later(
-                row.id, reason, self.clock.now() + timedelta(seconds=seconds)
+    async def _send(self, channel: OutboundChannel, row: OutboxMessage, plan: Delivery) -> Outcome:
+        try:
+            message_id = await channel.deliver(plan)
+        except RetryLater as exc:
+            return Outcome(
+                row.id, PENDING, error=str(exc), retry_in=exc.retry_after, rate_limited=True
             )
+        except Unreachable as exc:
+            return Outcome(
+                row.id, FAILED, error=str(exc), unreachable_chat=(row.channel, row.chat_id)
+            )
+        except Rejected as exc:
+            log.warning("message %s refused by %s: %s", row.id, row.channel, exc)
+            return Outcome(row.id, FAILED, error=str(exc))
+        except (TransientFailure, TimeoutError, OSError) as exc:
+            return self._failed_attempt(row, str(exc) or type(exc).__name__)
+        except Exception as exc:  # a bug or an unforeseen API answer: counted, not stuck
+            log.exception("delivering message %s failed unexpectedly", row.id)
+            return self._failed_attempt(row, f"{type(exc).__name__}: {exc}")
+        return Outcome(row.id, SENT, message_id=message_id)
 
-    async def _retry_or_fail(self, row: OutboxMessage, error: str) -> None:
-        async with self.db.transaction() as tx:
-            attempts = await tx.outbox.count_failure(row.id)
-            if attempts >= MAX_ATTEMPTS:
-                await tx.outbox.mark_failed(row.id, f"gave up after {attempts} attempts: {error}")
-                log.error("message %s failed %s times: %s", row.id, attempts, error)
-            else:
-                delay = timedelta(seconds=backoff(attempts))
-                await tx.outbox.retry_later(row.id, error, self.clock.now() + delay)
-
-    async def _settle_failed(self, row: OutboxMessage, error: str) -> None:
-        async with self.db.transaction() as tx:
-            await tx.outbox.settle(row.id, FAILED, error)
+    @staticmethod
+    def _failed_attempt(row: OutboxMessage, error: str) -> Outcome:
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.error("message %s failed %s times: %s", row.id, attempts, error)
+            return Outcome(
+                row.id,
+                FAILED,
+                error=f"gave up after {attempts} attempts: {error}",
+                failed_attempt=True,
+            )
+        return Outcome(
+            row.id, PENDING, error=error, retry_in=backoff(attempts), failed_attempt=True
+        )

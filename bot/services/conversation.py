@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.clock import Clock
+from bot.domain.eligibility import SkipReason
 from bot.domain.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
 from bot.domain.locales import choose_locale
 from bot.domain.presenter import OutgoingMessage
+from bot.domain.timing import expire_at
 from bot.errors import StaleAnswer
 from bot.services.survey_runner import INTERACTIVE_PRIORITY, SurveyRunner
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey
+from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,15 @@ class ConversationService:
                 await self._start_walk_in(tx, customer, contact)
         self.delivery.kick()
 
+    async def _arm_expiry(self, tx: UnitOfWork, survey: Survey) -> None:
+        """A survey started from its link closes `expire` after starting, like a sent one."""
+        flow, _ = await self.runner.load(tx, survey)
+        now = self.clock.now()
+        closing = expire_at(now, flow.trigger) if flow.trigger is not None else None
+        if closing is not None:
+            survey.expires_at = closing
+            await tx.timers.set(survey.id, TimerKind.EXPIRE, closing, now)
+
     async def _start_walk_in(self, tx: UnitOfWork, customer: Customer, contact: Contact) -> None:
         flow = self.runner.flows.default()
         if flow is None:
@@ -109,6 +121,7 @@ class ConversationService:
             # A customer who opens the link themselves wants to answer, even if we had
             # decided not to send it (cooldown, sampling).
             await self.runner.begin(tx, survey, customer, contact.channel)
+            await self._arm_expiry(tx, survey)
         elif status == SessionStatus.ACTIVE:
             await self.runner.resume(tx, survey, customer)
         elif status == SessionStatus.COMPLETED:
@@ -171,8 +184,14 @@ class ConversationService:
             now = self.clock.now()
             await tx.customers.set_opted_out(customer, now, now)
             for survey in await tx.surveys.open_for_customer(customer.id):
-                survey.status = SessionStatus.STOPPED.value
+                if survey.status == SessionStatus.PENDING:  # never sent: skipped, with why
+                    survey.status = SessionStatus.SKIPPED.value
+                    survey.skip_reason = SkipReason.OPTED_OUT.value
+                    survey.skip_detail = "the customer opted out (/stop)"
+                else:
+                    survey.status = SessionStatus.STOPPED.value
                 survey.updated_at = now
+                await tx.timers.cancel_for_survey(survey.id)
             await tx.outbox.cancel_for_customer(customer.id)
             await self._say(tx, customer, contact, "opted_out")
         log.info("customer opted out", extra={"customer_id": customer.id})

@@ -33,6 +33,7 @@ class ImportReport:
     rows: int = 0
     new_events: int = 0
     repeated: int = 0
+    bad_rows: int = 0
     problems: list[str] = field(default_factory=list)
     surveys: Counter[str] = field(default_factory=Counter)
 
@@ -40,7 +41,7 @@ class ImportReport:
         planned = ", ".join(f"{n} {status}" for status, n in sorted(self.surveys.items()))
         return (
             f"{self.rows} row(s): {self.new_events} new event(s), {self.repeated} already "
-            f"imported, {len(self.problems)} with problems; surveys: {planned or 'none'}"
+            f"imported, {self.bad_rows} with problems; surveys: {planned or 'none'}"
         )
 
 
@@ -99,14 +100,17 @@ async def import_csv(path: Path, ingest: IngestService, default_type: str) -> Im
         try:
             event = PurchaseEvent.model_validate(row_to_event(row, default_type))
         except json.JSONDecodeError as exc:
+            report.bad_rows += 1
             report.problems.append(f"{path}:{line}: items: not a JSON list ({exc.msg})")
             continue
         except ValidationError as exc:
+            report.bad_rows += 1
             for problem in field_errors(list(exc.errors())):
                 report.problems.append(f"{path}:{line}: {problem['field']}: {problem['message']}")
             continue
         result = await ingest.ingest(event)
         if result.status_code == 409:
+            report.bad_rows += 1
             report.problems.append(f"{path}:{line}: {result.body['detail']}")
             continue
         if result.status_code == 200:

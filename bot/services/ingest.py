@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -98,9 +99,8 @@ class IngestService:
         assert trigger is not None, "only flows with a trigger match an event"
         tz = zone(customer.timezone, self.default_timezone)
         # Never in the past: an event reported late is surveyed at the next good moment.
-        when = max(
-            send_at(event.occurred_at, trigger, tz), into_window(now, trigger.send_window, tz)
-        )
+        occurred = event.occurred_at.astimezone(UTC)  # UTC inside, local time only at edges
+        when = max(send_at(occurred, trigger, tz), into_window(now, trigger.send_window, tz))
         decision = decide(
             trigger=trigger,
             sample_key=f"{flow.id}:{order.external_id}",

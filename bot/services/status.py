@@ -32,7 +32,7 @@ class SystemStatus:
 
 async def system_status(db: Database, clock: Clock) -> SystemStatus:
     now = clock.now()
-    async with db.transaction() as tx:
+    async with db.reading() as tx:
         surveys = dict(
             (
                 await tx.session.execute(

@@ -70,10 +70,12 @@ class SurveyRunner:
     async def load(self, tx: UnitOfWork, survey: Survey) -> tuple[Flow, SessionState]:
         """The flow version and the state a survey is in (resumable after any restart)."""
         flow = await self.flows.version(tx, survey.flow_id, survey.flow_version)
+        # Nothing can have been answered before the first question was asked.
+        answers = await tx.answers.as_domain(survey.id) if survey.visit else {}
         state = SessionState(
             step_id=survey.current_step,
             visit=survey.visit,
-            answers=await tx.answers.as_domain(survey.id),
+            answers=answers,
             failures=survey.failures,
             status=SessionStatus(survey.status),
         )

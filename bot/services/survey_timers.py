@@ -58,6 +58,21 @@ class SurveyTimers:
         return fired
 
     async def _batch(self) -> int:
+        """One batch in one transaction. Should any timer fail, the batch is rolled back
+        and redone one timer per savepoint, so a bad timer never holds up the others
+        (and the common case pays for no savepoints)."""
+        try:
+            async with self.db.transaction() as tx:
+                timers = await tx.timers.claim_due(self.clock.now(), self.batch_size)
+                for timer in timers:
+                    await self._fire(tx, timer)
+                    await tx.timers.finish(timer, self.clock.now())
+                return len(timers)
+        except Exception:
+            log.warning("a timer failed; retrying its batch one timer at a time")
+        return await self._batch_isolated()
+
+    async def _batch_isolated(self) -> int:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             timers = await tx.timers.claim_due(now, self.batch_size)
@@ -66,7 +81,7 @@ class SurveyTimers:
                     async with tx.session.begin_nested():
                         await self._fire(tx, timer)
                         await tx.timers.finish(timer, now)
-                except Exception as exc:  # one bad timer must not hold up the others
+                except Exception as exc:
                     log.exception("timer %s (%s) failed", timer.id, timer.kind)
                     timer.attempts += 1
                     timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -95,11 +110,16 @@ class SurveyTimers:
             return  # already opened through its link, stopped, or sent: nothing to do
         now = self.clock.now()
         flow, _ = await self.runner.load(tx, survey)
+        has_cooldown = flow.trigger is not None and flow.trigger.cooldown is not None
         decision = decide(  # the sample was drawn at ingest; opt-outs and cooldowns may be new
             trigger=flow.trigger,
             sample_key=None,
             opted_out=customer.opted_out_at is not None,
-            last_surveyed_at=await tx.surveys.last_surveyed_at(customer.id, besides=survey.id),
+            last_surveyed_at=(
+                await tx.surveys.last_surveyed_at(customer.id, besides=survey.id)
+                if has_cooldown
+                else None
+            ),
             at=now,
         )
         if not decision.send and decision.reason is not None:

@@ -27,6 +27,7 @@ from bot.errors import ConfigError, StorageError
 from bot.storage.unit_of_work import UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READ_ONLY = "surveybot_read_only"
 
 # asyncpg raises its own errors before SQLAlchemy wraps a connection (a missing database).
 _UNAVAILABLE: tuple[type[Exception], ...] = (OSError, SQLAlchemyError, asyncpg.PostgresError)
@@ -100,6 +101,18 @@ class Database:
             yield UnitOfWork(session)
 
     @asynccontextmanager
+    async def reading(self) -> AsyncIterator[UnitOfWork]:
+        """A read-only transaction. On SQLite it starts DEFERRED, so (in WAL mode) it
+        never waits for, or blocks, a writer; on PostgreSQL it is a normal transaction."""
+        async with self.sessions() as session:
+            # Asking for the connection begins the transaction, with this option set.
+            await session.connection(execution_options={_READ_ONLY: True})
+            try:
+                yield UnitOfWork(session)
+            finally:
+                await session.rollback()  # nothing to keep: it only read
+
+    @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
             yield session
@@ -132,4 +145,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from bot.web import api_events, qr, telegram_webhook
 from bot.web.errors import install_error_handlers
+from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -22,6 +23,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         version="0.1.0",
     )
     app.state.runtime = runtime
+    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz(request: Request) -> JSONResponse:
@@ -34,8 +36,8 @@ def create_app(runtime: Runtime) -> FastAPI:
             "flows": sorted(runtime.catalog.flows),
         }
         try:
-            async with runtime.db.session() as session:
-                await session.execute(text("SELECT 1"))
+            async with runtime.db.reading() as tx:
+                await tx.session.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means "not ready"
             body.update(status="unavailable", database=type(exc).__name__)
             return JSONResponse(body, status_code=503)

@@ -25,7 +25,7 @@ async def survey_qr_code(token: str, request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     if len(token) > 64:
         raise HTTPException(404, "no survey has this link")
-    async with runtime.db.transaction() as tx:
+    async with runtime.db.reading() as tx:
         survey = await tx.surveys.by_token(token)
     if survey is None:
         raise HTTPException(404, "no survey has this link")

@@ -50,9 +50,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_timers_due", ["status", "due_at"], unique=False)
 
     with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("attributes", sa.JSON(), nullable=False, server_default="{}")
-        )
+        batch_op.add_column(sa.Column("attributes", sa.JSON(), nullable=False, server_default="{}"))
 
     with op.batch_alter_table("surveys", schema=None) as batch_op:
         batch_op.add_column(sa.Column("event_id", sa.String(length=128), nullable=True))

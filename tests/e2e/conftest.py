@@ -14,7 +14,10 @@ from tests.fakes.telegram import FakeTelegram
 async def telegram() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as fake:
         yield fake
-        assert fake.rejected == [], f"the bot sent what Telegram refuses: {fake.rejected}"
+        # 403 (blocked) and 429 (flood control) are Telegram's answers to valid requests,
+        # provoked on purpose; anything else means the bot sent something invalid.
+        invalid = [r for r in fake.rejected if r.status not in (403, 429)]
+        assert invalid == [], f"the bot sent what Telegram refuses: {invalid}"
 
 
 @pytest.fixture

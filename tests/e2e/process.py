@@ -95,5 +95,6 @@ class SurveybotProcess:
         self.process.kill()
         await self.process.wait()
 
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-6000:]
+    def log(self, *, tail: int | None = 6000) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return text[-tail:] if tail else text

@@ -21,10 +21,38 @@ def time_():
 
 
 def send(limiter, chat, *, group=False, new=True, interactive=True):
+    """Send one message that Telegram answers at once."""
     wait = limiter.wait_time(chat, group=group, new_message=new, interactive=interactive)
     if wait == 0:
         limiter.take(chat, group=group, new_message=new)
+        limiter.release(chat, group=group, new_message=new)
     return wait
+
+
+def test_messages_in_flight_fill_the_window_until_answered(time_):
+    limiter = RateLimiter(RateLimits(), time_)
+    for chat in range(30):
+        limiter.take(chat, group=False, new_message=True)  # sent, no answer yet
+    assert limiter.wait_time(99, group=False, new_message=True, interactive=True) == float("inf")
+    time_.now += 5.0  # a slow answer: they still count, from the answer on
+    for chat in range(30):
+        limiter.release(chat, group=False, new_message=True)
+    assert limiter.wait_time(99, group=False, new_message=True, interactive=True) == (
+        pytest.approx(1.0)
+    )
+    time_.now += 1.0
+    assert limiter.wait_time(99, group=False, new_message=True, interactive=True) == 0
+
+
+def test_a_chat_waits_a_second_after_its_previous_message_was_answered(time_):
+    limiter = RateLimiter(RateLimits(), time_)
+    limiter.take(1, group=False, new_message=True)
+    time_.now += 0.7
+    assert limiter.wait_time(1, group=False, new_message=True, interactive=True) == float("inf")
+    limiter.release(1, group=False, new_message=True)
+    assert limiter.wait_time(1, group=False, new_message=True, interactive=True) == (
+        pytest.approx(1.0)
+    )
 
 
 def test_a_private_chat_gets_one_new_message_per_second(time_):
@@ -54,14 +82,33 @@ def test_no_more_than_thirty_in_any_one_second_window(time_):
     assert sent_at[-1] - sent_at[0] == pytest.approx(200 / 30, abs=1.0)
 
 
+def sends_within(limiter, time_, seconds, *, interactive=False, first_chat=100):
+    """How many messages go out in `seconds`, each sent as soon as the limiter allows."""
+    end, sent, chat = time_.now + seconds, 0, first_chat
+    while time_.now < end:
+        wait = send(limiter, chat, interactive=interactive)
+        if wait == 0:
+            sent, chat = sent + 1, chat + 1
+        else:
+            time_.now += min(wait, 0.01)
+    return sent
+
+
+def test_bulk_sends_are_spaced_evenly_not_burst(time_):
+    limiter = RateLimiter(RateLimits(), time_)
+    # A sender that falls behind may catch up by two slots: at most three at once...
+    assert [send(limiter, chat, interactive=False) for chat in (1, 2, 3)] == [0, 0, 0]
+    # ...then one every 1/30 s.
+    assert send(limiter, 4, interactive=False) == pytest.approx(1 / 30)
+    assert send(limiter, 5, interactive=True) == 0  # a reply is not spaced
+    fresh = RateLimiter(RateLimits(), time_)
+    assert sends_within(fresh, time_, 1.0) == 30  # a whole window's worth, one by one
+
+
 def test_bulk_holds_back_while_a_reply_waits(time_):
     limiter = RateLimiter(RateLimits(), time_)
-    for chat in range(30):
-        send(limiter, chat, interactive=False)
     limiter._interactive_waiting = 1  # a reply is waiting for a slot
-    time_.now += 1.0  # the window has room for 30 again
-    bulk = sum(1 for chat in range(100, 200) if send(limiter, chat, interactive=False) == 0)
-    assert bulk == 29
+    assert sends_within(limiter, time_, 1.0) == 29
     assert send(limiter, 999, interactive=True) == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import CustomerIn
@@ -83,15 +83,20 @@ class CustomerRepository:
     async def bind_telegram_chat(
         self, customer: Customer, chat_id: int, user_id: int | None, now: datetime
     ) -> None:
-        """Make `chat_id` reach `customer`; a chat belongs to one customer at a time."""
+        """Make `chat_id` reach `customer`; a chat belongs to one customer at a time.
+
+        The person at that chat is the same: an opt-out made there (say, as a walk-in
+        before the shop told us who they are) moves with the chat."""
         if customer.telegram_chat_id == chat_id:
             customer.unreachable_at = None
             return
-        await self.session.execute(
-            update(Customer)
-            .where(Customer.telegram_chat_id == chat_id, Customer.id != customer.id)
-            .values(telegram_chat_id=None, updated_at=now)
-        )
+        previous = await self.by_telegram_chat(chat_id)
+        if previous is not None and previous.id != customer.id:
+            if previous.opted_out_at is not None and customer.opted_out_at is None:
+                customer.opted_out_at = previous.opted_out_at
+            previous.telegram_chat_id = None
+            previous.updated_at = now
+            await self.session.flush()
         customer.telegram_chat_id = chat_id
         customer.telegram_user_id = user_id if user_id is not None else chat_id
         customer.unreachable_at = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,7 @@ class OrderRepository:
                 currency=given.currency,
                 store=given.store,
                 items=[item.model_dump(mode="json") for item in given.items],
-                occurred_at=occurred_at,
+                occurred_at=occurred_at.astimezone(UTC),
                 created_at=now,
             )
             .on_conflict_do_nothing(index_elements=[Order.external_id])

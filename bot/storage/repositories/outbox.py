@@ -1,5 +1,8 @@
 """The outbox: messages waiting to be delivered, claimed safely by several workers.
 
+(Bulk UPDATEs skip SQLAlchemy's session synchronisation: it scans every object of the
+session for each statement, and nothing here reads a row back after updating it.)
+
 A worker claims the oldest undelivered message of each chat (never a later one while an
 earlier one is pending, so a chat's messages arrive in order), under a lease; on PostgreSQL
 with FOR UPDATE SKIP LOCKED so two workers never take the same row. A worker that dies
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +21,9 @@ from sqlalchemy.orm import aliased
 
 from bot.storage.dialect import is_postgres
 from bot.storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.scheduling.outbox_dispatcher import Outcome
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 UNDELIVERED = (PENDING, SENDING)
@@ -59,6 +65,36 @@ class OutboxRepository:
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
+
+    async def get_many(self, message_ids: Sequence[int]) -> dict[int, OutboxMessage]:
+        if not message_ids:
+            return {}
+        statement = select(OutboxMessage).where(OutboxMessage.id.in_(set(message_ids)))
+        return {row.id: row for row in (await self.session.execute(statement)).scalars()}
+
+    async def record(
+        self, outcomes: Sequence[Outcome], rows: dict[int, OutboxMessage], now: datetime
+    ) -> None:
+        """Write a batch's outcomes in one go (an UPDATE per row, one round of statements)."""
+        changes = []
+        for outcome in outcomes:
+            row = rows[outcome.row_id]
+            sent = outcome.status == SENT
+            changes.append(
+                {
+                    "id": outcome.row_id,
+                    "status": outcome.status,
+                    "lease_until": None,
+                    "sent_message_id": outcome.message_id if sent else row.sent_message_id,
+                    "sent_at": now if sent else row.sent_at,
+                    "last_error": (outcome.error or "")[:2000] or None,
+                    "attempts": row.attempts + (1 if outcome.failed_attempt else 0),
+                    "not_before": now + timedelta(seconds=outcome.retry_in)
+                    if outcome.status == PENDING
+                    else row.not_before,
+                }
+            )
+        await self.session.execute(update(OutboxMessage), changes)
 
     async def claim_due(
         self,
@@ -108,6 +144,7 @@ class OutboxRepository:
         """A message whose worker died mid-send too often fails, so its chat moves on."""
         await self.session.execute(
             update(OutboxMessage)
+            .execution_options(synchronize_session=False)
             .where(
                 OutboxMessage.status == SENDING,
                 OutboxMessage.lease_until < now,
@@ -159,6 +196,7 @@ class OutboxRepository:
         """Cancel a message nobody has started sending; False if it is (being) sent."""
         result = await self.session.execute(
             update(OutboxMessage)
+            .execution_options(synchronize_session=False)
             .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING)
             .values(status=CANCELLED)
         )
@@ -167,6 +205,7 @@ class OutboxRepository:
     async def cancel_for_customer(self, customer_id: int) -> int:
         result = await self.session.execute(
             update(OutboxMessage)
+            .execution_options(synchronize_session=False)
             .where(OutboxMessage.customer_id == customer_id, OutboxMessage.status == PENDING)
             .values(status=CANCELLED)
         )
@@ -184,5 +223,8 @@ class OutboxRepository:
 
     async def _set(self, message_id: int, **values: Any) -> None:
         await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+            update(OutboxMessage)
+            .execution_options(synchronize_session=False)
+            .where(OutboxMessage.id == message_id)
+            .values(**values)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -67,6 +68,15 @@ class SurveyRepository:
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
 
+    async def states(self, survey_ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+        """(status, visit) of each survey: what the dispatcher needs to drop stale questions."""
+        if not survey_ids:
+            return {}
+        statement = select(Survey.id, Survey.status, Survey.visit).where(
+            Survey.id.in_(set(survey_ids))
+        )
+        return {row.id: (row.status, row.visit) for row in await self.session.execute(statement)}
+
     async def latest_active(self, customer_id: int, *, lock: bool = False) -> Survey | None:
         """The survey a typed message answers: the most recently started active one."""
         statement = (
@@ -87,7 +97,7 @@ class SurveyRepository:
         self, customer_id: int, *, besides: int | None = None
     ) -> datetime | None:
         """When this customer was last surveyed (or is next due to be), for cooldowns."""
-        moment = func.coalesce(Survey.sent_at, Survey.scheduled_for)
+        moment = func.coalesce(Survey.sent_at, Survey.scheduled_for, Survey.started_at)
         statement = select(func.max(moment)).where(
             Survey.customer_id == customer_id,
             Survey.status.not_in([SessionStatus.SKIPPED, SessionStatus.FAILED]),

@@ -64,7 +64,11 @@ class TimerRepository:
         await self.session.flush()
 
     async def cancel_for_survey(self, survey_id: int, *kinds: TimerKind) -> None:
-        statement = update(Timer).where(Timer.survey_id == survey_id, Timer.status == PENDING)
+        statement = (
+            update(Timer)
+            .execution_options(synchronize_session=False)
+            .where(Timer.survey_id == survey_id, Timer.status == PENDING)
+        )
         if kinds:
             statement = statement.where(Timer.kind.in_([k.value for k in kinds]))
         await self.session.execute(statement.values(status=CANCELLED))

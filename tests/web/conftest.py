@@ -1,0 +1,46 @@
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.runtime import Runtime, build_runtime
+from bot.web.app import create_app
+from tests.support import ROOT
+
+API_KEY = "test-key-1"
+
+
+@pytest.fixture
+async def make_client(
+    database_url: str,
+) -> AsyncIterator[Callable[..., Any]]:
+    """An HTTP client for the real app, built from settings (no Telegram by default)."""
+    runtimes: list[Runtime] = []
+
+    async def make(**overrides: Any) -> httpx.AsyncClient:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "flows_dir": ROOT / "flows",
+            "templates_dir": ROOT / "templates",
+            "telegram_token": None,
+            "api_keys": API_KEY + ", test-key-2",
+            "public_url": "https://surveys.shop.test",
+        }
+        settings = Settings(**(values | overrides))
+        runtime = await build_runtime(settings)
+        runtimes.append(runtime)
+        transport = httpx.ASGITransport(app=create_app(runtime))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    yield make
+    for runtime in runtimes:
+        if runtime.telegram is not None:
+            await runtime.telegram.bot.session.close()
+        await runtime.db.dispose()
+
+
+@pytest.fixture
+async def client(make_client: Callable[..., Any]) -> httpx.AsyncClient:
+    return await make_client()
