@@ -248,6 +248,33 @@ class EndStep(_Strict):
     reward: Identifier | None = Field(default=None, description="Campaign id to reward from.")
 
 
+class MetricCutoffs(_Strict):
+    """Where a flow's good answers start, for its reports (CSAT, NPS, CES). The defaults
+    are the standard definitions; a flow overrides only what it must."""
+
+    csat_satisfied_from: int = Field(
+        default=4, ge=1, le=5, description="CSAT at or above this is satisfied (standard: 4)."
+    )
+    nps_promoter_from: int = Field(
+        default=9, ge=0, le=10, description="NPS at or above this is a promoter (standard: 9)."
+    )
+    nps_detractor_to: int = Field(
+        default=6, ge=0, le=10, description="NPS at or below this is a detractor (standard: 6)."
+    )
+    ces_easy_from: int = Field(
+        default=5, ge=1, le=7, description="CES at or above this is easy (standard: 5)."
+    )
+
+    @model_validator(mode="after")
+    def _detractors_below_promoters(self) -> MetricCutoffs:
+        if self.nps_detractor_to >= self.nps_promoter_from:
+            raise ValueError(
+                f"nps_detractor_to ({self.nps_detractor_to}) must be below nps_promoter_from "
+                f"({self.nps_promoter_from}): a score cannot be both"
+            )
+        return self
+
+
 Step = Annotated[ScaleStep | ChoiceStep | TextStep | EndStep, Field(discriminator="kind")]
 QuestionStep = ScaleStep | ChoiceStep | TextStep
 
@@ -263,6 +290,10 @@ class Flow(_Strict):
     )
     locales: list[Locale] = Field(min_length=1, description="First one is the default.")
     trigger: Trigger | None = None
+    metrics: MetricCutoffs = Field(
+        default_factory=MetricCutoffs,
+        description="Cut-offs for this flow's reports; leave out for the standard ones.",
+    )
     steps: list[Step] = Field(min_length=1)
     # Set by the loader from the file's content, never written by authors.
     version: str = Field(default="", exclude=True, json_schema_extra={"readOnly": True})

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bot.domain.flow import Flow
 from bot.domain.flow_check import check_flow
-from bot.domain.flow_loader import FlowProblem, LoadedFlow, read_flow_file
+from bot.domain.flow_loader import LoadedFlow, read_flow_file
+from bot.domain.schema_errors import FileProblem
 from bot.domain.texts import MessageTexts
 from bot.errors import FlowLoadError
 
@@ -47,12 +48,12 @@ def flow_files(directory: Path) -> list[Path]:
 
 def check_directory(
     directory: Path, texts: MessageTexts | None
-) -> tuple[FlowCatalog, list[FlowProblem]]:
+) -> tuple[FlowCatalog, list[FileProblem]]:
     """Load every flow file of `directory`; return the good ones and all problems found."""
     catalog = FlowCatalog()
     if not directory.is_dir():
         return catalog, [
-            FlowProblem(
+            FileProblem(
                 str(directory),
                 1,
                 1,
@@ -63,7 +64,7 @@ def check_directory(
     files = flow_files(directory)
     if not files:
         return catalog, [
-            FlowProblem(
+            FileProblem(
                 str(directory),
                 1,
                 1,
@@ -71,7 +72,7 @@ def check_directory(
                 "add one; flows/post_purchase.yaml is a good start",
             )
         ]
-    problems: list[FlowProblem] = []
+    problems: list[FileProblem] = []
     loaded_flows: list[LoadedFlow] = []
     for path in files:
         loaded, found = read_flow_file(path)
@@ -90,7 +91,7 @@ def check_directory(
     return catalog, problems
 
 
-def _directory_problems(loaded_flows: list[LoadedFlow]) -> list[FlowProblem]:
+def _directory_problems(loaded_flows: list[LoadedFlow]) -> list[FileProblem]:
     problems = []
     first_file: dict[str, str] = {}
     default_file: str | None = None

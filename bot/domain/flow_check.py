@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain.engine import answer_scope
 from bot.domain.flow import ChoiceStep, EndStep, Flow, Step
-from bot.domain.flow_loader import FlowProblem, LoadedFlow
+from bot.domain.flow_loader import LoadedFlow
 from bot.domain.rich_text import (
     BUTTON_LABEL_LIMIT,
     MESSAGE_TEXT_LIMIT,
@@ -23,11 +23,12 @@ from bot.domain.rich_text import (
     visible_length,
 )
 from bot.domain.sample_data import sample_answers, sample_context
+from bot.domain.schema_errors import FileProblem
 from bot.domain.texts import PHRASES, MessageTexts, is_template_name, pick_text
 from bot.errors import TemplateProblem
 
 
-def check_flow(loaded: LoadedFlow, texts: MessageTexts | None) -> list[FlowProblem]:
+def check_flow(loaded: LoadedFlow, texts: MessageTexts | None) -> list[FileProblem]:
     """Every problem in one schema-valid flow (texts are checked when `texts` is given)."""
     problems = list(_duplicate_ids(loaded))
     if problems:
@@ -41,7 +42,7 @@ def check_flow(loaded: LoadedFlow, texts: MessageTexts | None) -> list[FlowProbl
     return problems
 
 
-def _duplicate_ids(loaded: LoadedFlow) -> Iterator[FlowProblem]:
+def _duplicate_ids(loaded: LoadedFlow) -> Iterator[FileProblem]:
     first_seen: dict[str, int] = {}
     for index, step in enumerate(loaded.flow.steps):
         if step.id in first_seen:
@@ -55,7 +56,7 @@ def _duplicate_ids(loaded: LoadedFlow) -> Iterator[FlowProblem]:
             first_seen[step.id] = index
 
 
-def _rule_order_problems(loaded: LoadedFlow) -> Iterator[FlowProblem]:
+def _rule_order_problems(loaded: LoadedFlow) -> Iterator[FileProblem]:
     for index, step in enumerate(loaded.flow.steps):
         rules = [] if isinstance(step, EndStep) else step.next
         for rule_index, rule in enumerate(rules[:-1]):
@@ -68,7 +69,7 @@ def _rule_order_problems(loaded: LoadedFlow) -> Iterator[FlowProblem]:
                 )
 
 
-def _option_problems(loaded: LoadedFlow) -> Iterator[FlowProblem]:
+def _option_problems(loaded: LoadedFlow) -> Iterator[FileProblem]:
     for index, step in enumerate(loaded.flow.steps):
         if not isinstance(step, ChoiceStep):
             continue
@@ -94,9 +95,9 @@ def _edges(flow: Flow, step: Step) -> list[str]:
     return targets
 
 
-def _graph_problems(loaded: LoadedFlow) -> list[FlowProblem]:
+def _graph_problems(loaded: LoadedFlow) -> list[FileProblem]:
     flow = loaded.flow
-    problems: list[FlowProblem] = []
+    problems: list[FileProblem] = []
     ids = list(flow.by_id)
     for index, step in enumerate(flow.steps):
         if isinstance(step, EndStep):
@@ -156,7 +157,7 @@ def _reachable(flow: Flow) -> set[str]:
     return seen
 
 
-def _dead_ends(loaded: LoadedFlow, reachable: set[str]) -> list[FlowProblem]:
+def _dead_ends(loaded: LoadedFlow, reachable: set[str]) -> list[FileProblem]:
     """Reachable steps from which no end step can be reached: a loop with no exit."""
     flow = loaded.flow
     can_finish = {step.id for step in flow.steps if isinstance(step, EndStep)}
@@ -192,7 +193,7 @@ def _find_loop(flow: Flow, start: str, trapped: set[str]) -> list[str] | None:
         path.append(following)
 
 
-def _condition_problems(loaded: LoadedFlow) -> list[FlowProblem]:
+def _condition_problems(loaded: LoadedFlow) -> list[FileProblem]:
     flow = loaded.flow
     known = sorted(flow.answer_names())
     problems = []
@@ -222,11 +223,11 @@ def _conditions(step: Step, index: int) -> Iterator[tuple[tuple[str | int, ...],
             yield ("steps", index, "next", rule_index, "when"), rule.when
 
 
-def _text_problems(loaded: LoadedFlow, texts: MessageTexts) -> list[FlowProblem]:
+def _text_problems(loaded: LoadedFlow, texts: MessageTexts) -> list[FileProblem]:
     """Every text in every locale, rendered twice: with every answer given, and with none
     given and no order (a walk-in customer who skipped every question)."""
     flow = loaded.flow
-    problems: list[FlowProblem] = []
+    problems: list[FileProblem] = []
     for locale in flow.locales:
         full = sample_context(locale)
         full["answers"] = answer_scope(flow, sample_answers(flow))
@@ -244,7 +245,7 @@ def _text_problems(loaded: LoadedFlow, texts: MessageTexts) -> list[FlowProblem]
     return problems
 
 
-def _phrase_problems(loaded: LoadedFlow, texts: MessageTexts, locale: str) -> list[FlowProblem]:
+def _phrase_problems(loaded: LoadedFlow, texts: MessageTexts, locale: str) -> list[FileProblem]:
     """The bot's own phrases must exist (in this locale or English) and render."""
     problems = []
     for name, sample in PHRASES.items():
@@ -268,7 +269,7 @@ def _step_text_problems(
     step: Step,
     locale: str,
     context: dict[str, Any],
-) -> list[FlowProblem]:
+) -> list[FileProblem]:
     path: tuple[str | int, ...] = ("steps", index, "text")
     spec = step.text
     if isinstance(spec, dict):
@@ -311,7 +312,7 @@ def _step_text_problems(
 
 def _rendered_problems(
     loaded: LoadedFlow, path: tuple[str | int, ...], step_id: str, locale: str, rendered: str
-) -> list[FlowProblem]:
+) -> list[FileProblem]:
     problems = [
         loaded.problem(
             path,
@@ -342,7 +343,7 @@ def _rendered_problems(
 
 def _label_problems(
     loaded: LoadedFlow, index: int, step: ChoiceStep, locale: str
-) -> list[FlowProblem]:
+) -> list[FileProblem]:
     problems = []
     for option_index, option in enumerate(step.options):
         path: tuple[str | int, ...] = ("steps", index, "options", option_index, "label")

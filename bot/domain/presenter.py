@@ -23,6 +23,7 @@ class ButtonAction(StrEnum):
     ANSWER = "answer"
     SKIP = "skip"
     STOP = "stop"
+    CASE = "case"  # a support card's button: value is claim / resolve / voucher
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ PHRASES: dict[str, dict[str, object]] = {
     "stop_label": {},
     "chosen": {"answer": "Giao hàng trễ"},
     "skipped": {},
+    "escalation_reply": {},
+    "staff_reply": {"name": "Cửa hàng", "text": "Chào bạn"},
+    "shop_name": {},
+    "reward_exhausted": {},
     "command_start": {},
     "command_help": {},
     "command_stop": {},
@@ -120,7 +124,7 @@ class MessageTexts:
     def has_template(self, name: str, locale: str) -> bool:
         return self.template_path(name, locale).is_file()
 
-    def phrase(self, name: str, locale: str, **context: Any) -> str:
+    def phrase(self, name: str, locale: str, /, **context: Any) -> str:
         """One of the bot's own phrases (`bot/<name>.j2`), in `locale` or else English."""
         for candidate in (locale, FALLBACK_LOCALE):
             if self.has_template(f"bot/{name}.j2", candidate):

@@ -110,7 +110,10 @@ class Database:
             try:
                 yield UnitOfWork(session)
             finally:
-                await session.rollback()  # nothing to keep: it only read
+                # Nothing to keep: it only read. What it loaded stays readable afterwards
+                # (a rollback would expire it; detached first, it keeps its values).
+                session.expunge_all()
+                await session.rollback()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -232,3 +232,189 @@ class Timer(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+
+
+class Case(Base):
+    """A support case opened for an unhappy answer: one per survey."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("survey_id"),
+        Index("ix_cases_status_sla", "status", "sla_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    flow_id: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # open | claimed | resolved
+    sla_due_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by_name: Mapped[str | None] = mapped_column(String(200))
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by_name: Mapped[str | None] = mapped_column(String(200))
+    reannounced_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    support_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_outbox_id: Mapped[int | None]
+    followup_survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))
+    updated_at: Mapped[datetime]
+
+
+class CaseMessage(Base):
+    """What was said on a case, both ways, relayed through the bot (each once)."""
+
+    __tablename__ = "case_messages"
+    __table_args__ = (UniqueConstraint("source_chat_id", "source_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))  # to_customer | from_customer | note
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class CampaignState(Base):
+    """What a marketer changed at run time (campaigns themselves are YAML files)."""
+
+    __tablename__ = "campaign_states"
+
+    campaign_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
+class CampaignCounter(Base):
+    """How much of a campaign's budget is spent, raised by one conditional UPDATE per
+    voucher: concurrent issuers can never go past the budget."""
+
+    __tablename__ = "campaign_counters"
+
+    campaign_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issued: Mapped[int] = mapped_column(default=0)
+    issued_value: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=0)
+
+
+class PoolCode(Base):
+    """An imported code waiting in a campaign's pool."""
+
+    __tablename__ = "pool_codes"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "code"),
+        Index("ix_pool_codes_available", "campaign_id", "taken"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(64))
+    taken: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_at: Mapped[datetime]
+
+
+class Voucher(Base):
+    """An issued voucher. At most one per (campaign, survey) and per (campaign, case)."""
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "survey_id"),
+        UniqueConstraint("campaign_id", "case_id"),
+        Index("ix_vouchers_customer", "campaign_id", "customer_id", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[str] = mapped_column(String(32), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"))
+    percent: Mapped[int | None]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]
+    redeemed_order: Mapped[str | None] = mapped_column(String(128))
+
+
+class VoucherMiss(Base):
+    """A voucher that could not be given (budget spent, pool empty, paused...): what the
+    marketer needs to see in the report."""
+
+    __tablename__ = "voucher_misses"
+    __table_args__ = (UniqueConstraint("campaign_id", "survey_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(32), index=True)
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+class Draw(Base):
+    """One lucky draw: its period, the candidates, the seed, the winners: re-runnable."""
+
+    __tablename__ = "draws"
+    __table_args__ = (UniqueConstraint("campaign_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    seed: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[list[Any]] = mapped_column(JSON)
+    winners: Mapped[list[Any]] = mapped_column(JSON)
+    drawn_at: Mapped[datetime]
+
+
+class DashboardUser(Base):
+    """A person who signs in to the web dashboard (`surveybot users add`). `login` is kept
+    folded (NFC, casefold), so "Lan@Shop.vn" and "lan@shop.vn" are one account."""
+
+    __tablename__ = "dashboard_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | support | marketer
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, PHC string
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored,
+    so a database dump does not hand out sessions. Logging out deletes the row."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("dashboard_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key ("account:<login>", "ip:<address>"), shared by every worker
+    and kept across restarts: each failure past the free ones doubles the wait."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]

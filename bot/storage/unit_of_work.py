@@ -5,14 +5,18 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.repositories.answers import AnswerRepository
+from bot.storage.repositories.cases import CaseRepository
 from bot.storage.repositories.customers import CustomerRepository
 from bot.storage.repositories.events import EventRepository
 from bot.storage.repositories.flow_versions import FlowVersionRepository
+from bot.storage.repositories.insight import InsightRepository
 from bot.storage.repositories.orders import OrderRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.surveys import SurveyRepository
 from bot.storage.repositories.timers import TimerRepository
 from bot.storage.repositories.updates import ProcessedUpdateRepository
+from bot.storage.repositories.users import LoginThrottleRepository, UserRepository
+from bot.storage.repositories.vouchers import VoucherRepository
 
 
 class UnitOfWork:
@@ -27,3 +31,8 @@ class UnitOfWork:
         self.updates = ProcessedUpdateRepository(session)
         self.events = EventRepository(session)
         self.timers = TimerRepository(session)
+        self.cases = CaseRepository(session)
+        self.vouchers = VoucherRepository(session)
+        self.insight = InsightRepository(session)
+        self.users = UserRepository(session)
+        self.login_throttles = LoginThrottleRepository(session)

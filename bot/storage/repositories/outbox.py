@@ -45,7 +45,9 @@ class OutboxRepository:
         customer_id: int | None = None,
         survey_id: int | None = None,
         not_before: datetime | None = None,
+        shown: bool = False,
     ) -> OutboxMessage:
+        """`shown`: a message the web chat page shows itself; nothing is pushed."""
         message = OutboxMessage(
             channel=channel,
             chat_id=chat_id,
@@ -54,14 +56,24 @@ class OutboxRepository:
             priority=priority,
             customer_id=customer_id,
             survey_id=survey_id,
-            status=PENDING,
+            status=SENT if shown else PENDING,
             attempts=0,
             not_before=not_before or now,
             created_at=now,
+            sent_at=now if shown else None,
         )
         self.session.add(message)
         await self.session.flush()
         return message
+
+    async def shown_for_survey(self, survey_id: int) -> list[OutboxMessage]:
+        """What the web chat shows for a survey, in order (edits included)."""
+        statement = (
+            select(OutboxMessage)
+            .where(OutboxMessage.survey_id == survey_id, OutboxMessage.channel == "web")
+            .order_by(OutboxMessage.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)

@@ -21,6 +21,7 @@ class TimerKind(StrEnum):
     SEND = "send"
     REMIND = "remind"
     EXPIRE = "expire"
+    FOLLOWUP = "followup"  # ask "is it resolved?" after a support case is closed
 
 
 PENDING, DONE, CANCELLED = "pending", "done", "cancelled"

@@ -1,0 +1,137 @@
+"""Support cases and what was said on them. State changes are conditional updates, so two
+staff pressing Claim at once, or two workers checking SLAs, never both win."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.cases import CaseStatus
+from bot.storage.dialect import upsert
+from bot.storage.models import Case, CaseMessage, OutboxMessage
+
+UNRESOLVED = (CaseStatus.OPEN.value, CaseStatus.CLAIMED.value)
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open(self, **values: object) -> Case | None:
+        """A new case for a survey; None when that survey already has one."""
+        result = await self.session.execute(
+            upsert(self.session, Case)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[Case.survey_id])
+            .returning(Case.id)
+        )
+        case_id = result.scalar_one_or_none()
+        return await self.get(case_id) if case_id is not None else None
+
+    async def get(self, case_id: int, *, lock: bool = False) -> Case | None:
+        statement = (
+            select(Case)
+            .where(Case.id == case_id)
+            .execution_options(
+                populate_existing=True  # reflect conditional updates made in this session
+            )
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def by_survey(self, survey_id: int) -> Case | None:
+        statement = select(Case).where(Case.survey_id == survey_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def unresolved_for_customer(self, customer_id: int) -> Case | None:
+        """The case a customer's message belongs to: their latest unresolved one."""
+        statement = (
+            select(Case)
+            .where(Case.customer_id == customer_id, Case.status.in_(UNRESOLVED))
+            .order_by(Case.opened_at.desc(), Case.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def unresolved(self, *, lock: bool = False) -> list[Case]:
+        """Open and claimed cases, oldest first."""
+        statement = (
+            select(Case).where(Case.status.in_(UNRESOLVED)).order_by(Case.opened_at, Case.id)
+        )
+        if lock:
+            statement = statement.with_for_update(skip_locked=True)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def all(self, limit: int = 200) -> list[Case]:
+        statement = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def claim(self, case_id: int, staff_id: int, staff_name: str, now: datetime) -> bool:
+        """Take an open case; False when somebody else was first."""
+        return await self._change(
+            case_id,
+            Case.status == CaseStatus.OPEN.value,
+            status=CaseStatus.CLAIMED.value,
+            claimed_by=staff_id,
+            claimed_by_name=staff_name,
+            claimed_at=now,
+            updated_at=now,
+        )
+
+    async def resolve(self, case_id: int, staff_name: str, now: datetime) -> bool:
+        return await self._change(
+            case_id,
+            Case.status.in_(UNRESOLVED),
+            status=CaseStatus.RESOLVED.value,
+            resolved_by_name=staff_name,
+            resolved_at=now,
+            updated_at=now,
+        )
+
+    async def first_response(self, case_id: int, now: datetime) -> None:
+        await self._change(case_id, Case.first_response_at.is_(None), first_response_at=now)
+
+    async def mark_reannounced(self, case_id: int, now: datetime) -> bool:
+        return await self._change(case_id, Case.reannounced_at.is_(None), reannounced_at=now)
+
+    async def mark_escalated(self, case_id: int, now: datetime) -> bool:
+        return await self._change(case_id, Case.escalated_at.is_(None), escalated_at=now)
+
+    async def add_message(self, **values: object) -> bool:
+        """Record a relayed message; False if that very message was relayed before."""
+        result = await self.session.execute(
+            upsert(self.session, CaseMessage)
+            .values(**values)
+            .on_conflict_do_nothing(
+                index_elements=[CaseMessage.source_chat_id, CaseMessage.source_message_id]
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def messages(self, case_id: int) -> list[CaseMessage]:
+        statement = (
+            select(CaseMessage).where(CaseMessage.case_id == case_id).order_by(CaseMessage.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def by_bot_message(self, chat_id: int, message_id: int) -> Case | None:
+        """The case a bot message in a chat belongs to (a card, a relayed message...)."""
+        statement = (
+            select(Case)
+            .join(OutboxMessage, OutboxMessage.survey_id == Case.survey_id)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.sent_message_id == message_id)
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def _change(self, case_id: int, condition: object, **values: object) -> bool:
+        result = await self.session.execute(
+            update(Case)
+            .execution_options(synchronize_session=False)
+            .where(Case.id == case_id, condition)  # type: ignore[arg-type]
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
