@@ -12,6 +12,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from bot.cli_campaigns import campaigns_app, draws_app, vouchers_app
+from bot.cli_export import export_app
+from bot.cli_users import users_app
 from bot.config import Settings
 from bot.errors import FlowLoadError, SurveybotError
 
@@ -28,6 +31,11 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 flows_app = typer.Typer(help="Survey flows (flows/*.yaml).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(flows_app, name="flows")
+app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(vouchers_app, name="vouchers")
+app.add_typer(draws_app, name="draws")
+app.add_typer(export_app, name="export")
+app.add_typer(users_app, name="users")
 
 
 def settings() -> Settings:
@@ -110,12 +118,16 @@ def flows_check(
     ] = None,
 ) -> None:
     """Check every flow file; print each problem with file, line and fix. Exit 1 on any."""
+    from bot.domain.campaign_catalog import check_campaigns, reward_problems
     from bot.domain.flow_catalog import check_directory
     from bot.domain.texts import MessageTexts
 
     config = settings()
     folder = directory or config.flows_dir
-    catalog, problems = check_directory(folder, MessageTexts(config.templates_dir))
+    texts = MessageTexts(config.templates_dir)
+    catalog, problems = check_directory(folder, texts)
+    campaigns, _ = check_campaigns(config.campaigns_dir, texts)
+    problems += reward_problems(catalog, campaigns)
     for problem in problems:
         typer.echo(str(problem))
     if problems:
@@ -257,7 +269,7 @@ def main() -> None:
     except FlowLoadError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
-        typer.echo(f"\n{len(exc.problems)} flow problem(s); nothing was started", err=True)
+        typer.echo(f"\n{len(exc.problems)} {exc.what} problem(s); nothing was started", err=True)
         sys.exit(1)
     except SurveybotError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.durations import parse_duration
 from bot.domain.timing import is_valid_zone
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -20,6 +21,9 @@ DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 class TelegramMode(StrEnum):
     POLLING = "polling"
     WEBHOOK = "webhook"
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseSettings):
@@ -46,6 +50,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite+aiosqlite:///./surveybot.db")
     flows_dir: Path = Field(default=Path("./flows"))
     templates_dir: Path = Field(default=Path("./templates"))
+    campaigns_dir: Path = Field(
+        default=Path("./campaigns"), description="Incentive campaigns (campaigns/*.yaml)."
+    )
     http_host: str = Field(default="127.0.0.1")
     http_port: int = Field(default=8080, ge=0, le=65535)
     telegram_timeout_seconds: float = Field(
@@ -76,6 +83,49 @@ class Settings(BaseSettings):
     )
     rate_chat_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: int = Field(default=20, gt=0)
+    support_chat_id: int | None = Field(
+        default=None, description="Telegram group where support cases are posted."
+    )
+    escalation_chat_id: int | None = Field(
+        default=None, description="Managers' chat for cases past their SLA."
+    )
+    support_locale: str = Field(default="vi", description="Language of the support cards.")
+    support_timezone: str | None = Field(
+        default=None, description="Times on cards; default SURVEYBOT_DEFAULT_TIMEZONE."
+    )
+    show_staff_names: bool = Field(
+        default=False, description="Sign relayed replies with the staff member's name."
+    )
+    followup_flow: str | None = Field(
+        default="recovery",
+        description="Flow asked after a case is resolved ('' to ask nothing).",
+    )
+    followup_delay: str = Field(default="1h", description="Wait this long after resolving.")
+    dashboard: bool = Field(
+        default=False, description="Serve the staff dashboard (/dashboard, sign-in required)."
+    )
+    dashboard_secure_cookies: bool = Field(
+        default=True,
+        description="Mark dashboard cookies Secure. Browsers still keep them on "
+        "http://localhost and http://127.0.0.1; set 0 only to try the dashboard over plain "
+        "http on another address.",
+    )
+    dashboard_session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="How long a dashboard sign-in lasts."
+    )
+    demo: bool = Field(
+        default=False,
+        description="Demo mode (make run): /demo opens a sample survey in the browser; "
+        "the dashboard is on.",
+    )
+    managers_chat_id: int | None = Field(
+        default=None, description="Managers' Telegram chat for the weekly digest."
+    )
+    digest_schedule: str = Field(
+        default="0 9 * * mon", description="When the digest is sent (cron, shop time)."
+    )
+    digest_locale: str = Field(default="vi", description="Language of the weekly digest.")
+    sla_check_seconds: float = Field(default=30.0, gt=0, le=3600)
     redis_url: str | None = Field(
         default=None, description="Redis for FSM state and event isolation across workers."
     )
@@ -108,6 +158,18 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _demo_shows_the_dashboard(self) -> Settings:
+        if self.demo:
+            if self.http_host not in LOOPBACK_HOSTS:
+                raise ValueError(
+                    f"demo mode prints an admin password and serves /demo to anyone who can "
+                    f"reach it, so it listens on this machine only; SURVEYBOT_HTTP_HOST is "
+                    f"{self.http_host!r}: use 127.0.0.1, or SURVEYBOT_DEMO=0"
+                )
+            self.dashboard = True
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:
         if self.delivery_lease_seconds <= self.telegram_timeout_seconds:
             raise ValueError(
@@ -116,12 +178,23 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("default_timezone")
+    @field_validator("default_timezone", "support_timezone")
     @classmethod
-    def _real_zone(cls, value: str) -> str:
-        if not is_valid_zone(value):
+    def _real_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_zone(value):
             raise ValueError(f"{value!r} is not an IANA timezone, e.g. Asia/Ho_Chi_Minh")
         return value
+
+    @field_validator("followup_delay")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)  # raises with the accepted forms
+        return value
+
+    @field_validator("followup_flow", mode="before")
+    @classmethod
+    def _blank_flow_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def api_key_list(self) -> list[str]:

@@ -3,7 +3,8 @@
 SurveybotError                  root; every error a user can act on carries a plain message
 ├── ConfigError                 a setting is missing or wrong (names the setting)
 ├── FlowError                   a flow file is broken (file, line, what to change)
-│   └── FlowLoadError           many FlowProblems found while loading/checking a directory
+│   └── FlowLoadError           many FileProblems found while loading/checking a directory
+│       └── CampaignLoadError   the same, for campaigns/*.yaml
 ├── ExpressionError             a `when:` expression does not parse or names an unknown answer
 ├── TemplateProblem             a message template is missing or fails to render
 ├── SurveyNotFound              a survey token or id that does not exist
@@ -36,9 +37,17 @@ class FlowError(SurveybotError):
 class FlowLoadError(FlowError):
     """One or more problems were found in flow files."""
 
+    what = "flow"
+
     def __init__(self, problems: list[object]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class CampaignLoadError(FlowLoadError):
+    """One or more problems were found in campaign files (or in the flows' rewards)."""
+
+    what = "campaign"
 
 
 class ExpressionError(SurveybotError):

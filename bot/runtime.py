@@ -11,8 +11,8 @@ import logging
 import secrets
 import signal
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -30,24 +30,39 @@ from bot.channels.base import OutboundChannel
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.setup import create_bot, create_dispatcher, publish_commands
 from bot.config import Settings, TelegramMode
+from bot.domain.campaign_catalog import CampaignCatalog, load_campaigns
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.durations import parse_duration
 from bot.domain.flow_catalog import FlowCatalog, load_catalog
 from bot.domain.presenter import Presenter
 from bot.domain.texts import MessageTexts
+from bot.domain.timing import zone
 from bot.errors import ConfigError, StorageError
 from bot.scheduling.outbox_dispatcher import OutboxDispatcher
 from bot.scheduling.rate_limit import RateLimiter, RateLimits
-from bot.scheduling.scheduler import create_scheduler, every
+from bot.scheduling.scheduler import create_scheduler, every, on_schedule
+from bot.services.campaign_report import warn_low_pools
+from bot.services.case_cards import CaseCards, SupportConfig
+from bot.services.case_relay import CaseRelay
+from bot.services.case_sla import CaseSlaWatch
+from bot.services.cases import CaseService
+from bot.services.compensation import Compensation
 from bot.services.conversation import ConversationService
+from bot.services.digest import DigestConfig, DigestService
+from bot.services.draws import DrawService
 from bot.services.flow_registry import FlowRegistry
 from bot.services.ingest import IngestService
+from bot.services.insight import Insight
 from bot.services.links import SurveyLinks
 from bot.services.maintenance import prune_processed_updates
 from bot.services.reachability import ReachabilityService
 from bot.services.survey_runner import SurveyRunner
 from bot.services.survey_timers import SurveyTimers
+from bot.services.vouchers import VoucherService
+from bot.services.web_chat import WebChatService
 from bot.storage import migrate
 from bot.storage.database import Database, storage_errors
+from bot.storage.repositories.timers import TimerKind
 
 log = logging.getLogger("surveybot")
 
@@ -77,6 +92,15 @@ class Runtime:
     links: SurveyLinks
     ingest: IngestService
     timers: SurveyTimers
+    cases: CaseService
+    relay: CaseRelay
+    sla: CaseSlaWatch
+    campaigns: CampaignCatalog
+    vouchers: VoucherService
+    draws: DrawService
+    insight: Insight
+    digest: DigestService
+    web_chat: WebChatService
     telegram: TelegramRuntime | None = None
     channels: dict[str, OutboundChannel] = field(default_factory=dict)
 
@@ -109,6 +133,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
     clock = clock or SystemClock()
     texts = MessageTexts(settings.templates_dir)
     catalog = load_catalog(settings.flows_dir, texts)
+    campaigns = load_campaigns(settings.campaigns_dir, texts, catalog)
     db = Database(settings.database_url)
     try:
         await prepare_schema(db)
@@ -137,6 +162,18 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         lease=timedelta(seconds=settings.delivery_lease_seconds),
     )
     conversation = ConversationService(db, runner, clock, outbox)
+    cards = CaseCards(texts, support_config(settings))
+    cases = CaseService(db, runner, clock, outbox, cards, cards.config)
+    relay = CaseRelay(db, cases, cards, clock, outbox)
+    shop_zone = zone(settings.default_timezone, "UTC")
+    insight = Insight(db, catalog, clock, shop_zone)
+    vouchers = VoucherService(db, campaigns, runner, clock, shop_zone)
+    runner.hooks.append(cases.on_survey_event)
+    runner.hooks.append(vouchers.on_survey_event)
+    Compensation(cases, vouchers).install()
+    conversation.elsewhere = relay
+    timers = SurveyTimers(db, runner, clock, outbox, settings.default_timezone)
+    timers.handlers[TimerKind.FOLLOWUP] = cases.start_followup
     telegram_holder: list[TelegramRuntime] = []
     links = SurveyLinks(
         settings.base_url,
@@ -157,12 +194,21 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         channels=channels,
         links=links,
         ingest=IngestService(db, flows, clock, links, settings.default_timezone),
-        timers=SurveyTimers(db, runner, clock, outbox, settings.default_timezone),
+        timers=timers,
+        cases=cases,
+        relay=relay,
+        sla=CaseSlaWatch(db, cases, clock),
+        campaigns=campaigns,
+        vouchers=vouchers,
+        draws=DrawService(db, campaigns, vouchers, clock, shop_zone, outbox),
+        web_chat=WebChatService(db, runner, clock, outbox),
+        insight=insight,
+        digest=DigestService(db, insight, texts, clock, digest_config(settings), outbox),
     )
     if bot is not None:
         runtime.telegram = TelegramRuntime(
             bot=bot,
-            dispatcher=create_dispatcher(settings, db, clock, conversation),
+            dispatcher=create_dispatcher(settings, db, clock, conversation, cases, relay),
             webhook=settings.telegram_mode == TelegramMode.WEBHOOK,
             webhook_secret=(
                 settings.telegram_webhook_secret.get_secret_value()
@@ -172,6 +218,42 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         )
         telegram_holder.append(runtime.telegram)
     return runtime
+
+
+@asynccontextmanager
+async def offline_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Every part, for a CLI command that works on the data; nothing is served or polled
+    (messages it queues are sent by the running bot)."""
+    runtime = await build_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        if runtime.telegram is not None:
+            await runtime.telegram.bot.session.close()
+        await runtime.db.dispose()
+
+
+def support_config(settings: Settings) -> SupportConfig:
+    return SupportConfig(
+        chat_id=settings.support_chat_id,
+        escalation_chat_id=settings.escalation_chat_id,
+        locale=settings.support_locale,
+        timezone=zone(settings.support_timezone, settings.default_timezone),
+        show_staff_names=settings.show_staff_names,
+        followup_flow=settings.followup_flow,
+        followup_delay=parse_duration(settings.followup_delay),
+    )
+
+
+def digest_config(settings: Settings) -> DigestConfig:
+    return DigestConfig(
+        chat_id=settings.managers_chat_id,
+        locale=settings.digest_locale,
+        timezone=zone(settings.default_timezone, "UTC"),
+        # The follow-up's NPS is asked of customers whose case was just resolved: not the
+        # shop's NPS.
+        exclude_flows=(settings.followup_flow,) if settings.followup_flow else (),
+    )
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -220,6 +302,7 @@ async def serve(runtime: Runtime) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
+    sign_in = await _demo_sign_in(runtime)
     await _start_telegram(runtime)
     schedule_jobs(runtime)
     runtime.scheduler.start()
@@ -230,7 +313,7 @@ async def serve(runtime: Runtime) -> None:
     telegram = runtime.telegram
     if telegram is not None and not telegram.webhook:
         tasks.append(asyncio.create_task(_poll(telegram), name="telegram-polling"))
-    _announce(runtime, settings.http_host, port)
+    _announce(runtime, settings.http_host, port, sign_in)
     waiter = asyncio.create_task(stop.wait(), name="stop-signal")
     done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
     failed = [task for task in done if task is not waiter and task.exception() is not None]
@@ -285,6 +368,23 @@ def schedule_jobs(runtime: Runtime) -> None:
         runtime.settings.timer_tick_seconds,
         runtime.timers.run_due,
     )
+    every(runtime.scheduler, "case-sla", runtime.settings.sla_check_seconds, runtime.sla.check)
+    every(
+        runtime.scheduler,
+        "voucher-pools",
+        3600,
+        partial(warn_low_pools, runtime.db, list(runtime.campaigns.campaigns.values())),
+    )
+    for campaign in runtime.campaigns.draws():
+        assert campaign.draw is not None
+        on_schedule(
+            runtime.scheduler,
+            f"draw-{campaign.id}",
+            campaign.draw.schedule,
+            runtime.draws.timezone,
+            partial(runtime.draws.run, campaign.id),
+        )
+    schedule_digest(runtime)
     every(
         runtime.scheduler,
         "prune-processed-updates",
@@ -293,7 +393,27 @@ def schedule_jobs(runtime: Runtime) -> None:
     )
 
 
-def _announce(runtime: Runtime, host: str, port: int) -> None:
+def schedule_digest(runtime: Runtime) -> None:
+    """The weekly digest, when there is a managers' chat and Telegram to post to it."""
+    settings = runtime.settings
+    if settings.managers_chat_id is None or not settings.telegram_enabled:
+        return
+    try:
+        on_schedule(
+            runtime.scheduler,
+            "weekly-digest",
+            settings.digest_schedule,
+            runtime.insight.timezone,
+            runtime.digest.run,
+        )
+    except ValueError as exc:
+        raise ConfigError(
+            f"SURVEYBOT_DIGEST_SCHEDULE {settings.digest_schedule!r} is not a cron expression "
+            f"({exc}); write five fields like '0 9 * * mon'"
+        ) from None
+
+
+def _announce(runtime: Runtime, host: str, port: int, sign_in: str | None = None) -> None:
     telegram = runtime.telegram
     if telegram is None:
         channel = "off (set SURVEYBOT_TELEGRAM_TOKEN to turn it on)"
@@ -306,14 +426,39 @@ def _announce(runtime: Runtime, host: str, port: int) -> None:
         for flow_id in sorted(runtime.catalog.flows)
     )
     log.info("surveybot is running")
+    if runtime.settings.demo:
+        log.info("  Try it    http://%s:%s/demo  (a sample survey in your browser)", host, port)
     log.info("  HTTP      http://%s:%s  (health: /healthz, API docs: /docs)", host, port)
+    if runtime.settings.dashboard:
+        how = sign_in or "sign in as a user from `surveybot users add`"
+        log.info("  Dashboard http://%s:%s/dashboard/  (%s)", host, port, how)
     log.info("  Telegram  %s", channel)
     log.info("  Database  %s", runtime.db.describe())
     log.info("  Flows     %s", flows or "none")
+    log.info("  Campaigns %s", ", ".join(sorted(runtime.campaigns.campaigns)) or "none")
+    support = runtime.settings.support_chat_id
+    if support is None:
+        log.info("  Support   cases are kept, not posted (set SURVEYBOT_SUPPORT_CHAT_ID)")
+    else:
+        log.info("  Support   cases posted to chat %s", support)
     if runtime.settings.api_key_list:
         log.info("  API       POST %s/api/v1/events (Bearer key)", runtime.settings.base_url)
     else:
         log.warning("  API       refusing all writes: no key set (SURVEYBOT_API_KEYS)")
+
+
+async def _demo_sign_in(runtime: Runtime) -> str | None:
+    """In demo mode, the demo admin's fresh sign-in; otherwise no demo admin at all."""
+    from bot.web.dashboard.accounts import Accounts
+    from bot.web.dashboard.demo_admin import demo_admin, retire_demo_admin
+
+    accounts = Accounts(runtime.db, runtime.clock)
+    if not runtime.settings.demo:
+        if await retire_demo_admin(accounts):
+            log.info("demo mode is off: the demo dashboard account is removed")
+        return None
+    login, password = await demo_admin(accounts)
+    return f"demo sign-in: {login} / {password}"
 
 
 async def _shutdown(

@@ -168,6 +168,11 @@ class OutboxDispatcher:
         re-claimed after a crash and answered since, is not sent again)."""
         originals = await tx.outbox.get_many(
             [int(row.payload["edit_of"]) for row in rows if row.kind == "edit"]
+            + [
+                int(row.payload["reply_to_outbox"])
+                for row in rows
+                if row.payload.get("reply_to_outbox")
+            ]
         )
         surveys = await tx.surveys.states(
             [row.survey_id for row in rows if row.survey_id is not None]
@@ -191,7 +196,12 @@ class OutboxDispatcher:
                         )
                     )
                 continue
-            visit = row.payload.get("visit")
+            payload = row.payload
+            thread = payload.get("reply_to_outbox")
+            if thread:  # threaded under an earlier message (a case card): its Telegram id
+                original = originals.get(int(thread))
+                payload = {**payload, "reply_to": original.sent_message_id if original else None}
+            visit = payload.get("visit")
             if row.survey_id is not None and visit is not None:
                 state = surveys.get(row.survey_id)
                 if state is None or state != (SessionStatus.ACTIVE, visit):
@@ -203,7 +213,7 @@ class OutboxDispatcher:
                         )
                     )
                     continue
-            plans.append(Delivery(row.id, row.kind, row.chat_id, row.payload))
+            plans.append(Delivery(row.id, row.kind, row.chat_id, payload))
         return plans
 
     async def _deliver(self, row: OutboxMessage, plan: Delivery | Outcome) -> Outcome:

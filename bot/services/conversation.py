@@ -18,7 +18,7 @@ from bot.domain.locales import choose_locale
 from bot.domain.presenter import OutgoingMessage
 from bot.domain.timing import expire_at
 from bot.errors import StaleAnswer
-from bot.services.survey_runner import INTERACTIVE_PRIORITY, SurveyRunner
+from bot.services.survey_runner import INTERACTIVE_PRIORITY, TELEGRAM, SurveyRunner
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey
 from bot.storage.repositories.timers import TimerKind
@@ -26,12 +26,17 @@ from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-TELEGRAM = "telegram"
-
 
 class DeliveryKick(Protocol):
     def kick(self) -> None:
         """New messages are in the outbox: deliver them now rather than at the next tick."""
+
+
+class CustomerMessages(Protocol):
+    async def from_customer(
+        self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: int
+    ) -> bool:
+        """Take a message no survey was waiting for (e.g. into an open case); True if taken."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class ConversationService:
         self.clock = clock
         self.delivery = delivery
         self.texts = runner.presenter.texts
+        self.elsewhere: CustomerMessages | None = None  # set when support cases are on
 
     # ---- starting ---------------------------------------------------------------------
 
@@ -123,6 +129,7 @@ class ConversationService:
             await self.runner.begin(tx, survey, customer, contact.channel)
             await self._arm_expiry(tx, survey)
         elif status == SessionStatus.ACTIVE:
+            survey.channel = contact.channel  # perhaps begun on the web: go on here
             await self.runner.resume(tx, survey, customer)
         elif status == SessionStatus.COMPLETED:
             await self._say(tx, customer, contact, "already_done", survey.locale)
@@ -156,23 +163,35 @@ class ConversationService:
                     else ("survey_closed")
                 )
                 return self.texts.phrase(phrase, survey.locale)
+            answered_on = survey.channel
+            survey.channel = contact.channel  # begun on the web, carried on here
             try:
                 await self.runner.apply(tx, survey, customer, event)
             except StaleAnswer:
+                survey.channel = answered_on
                 return self.texts.phrase("stale_button", survey.locale)
         self.delivery.kick()
         return ""
 
-    async def typed(self, contact: Contact, text: str) -> None:
-        """A typed message: the answer to the open question, or a pointer to /help."""
+    async def typed(self, contact: Contact, text: str, message_id: int | None = None) -> None:
+        """A typed message: the answer to the open question, a message on the customer's
+        open support case, or else a pointer to /help."""
         async with self.db.transaction() as tx:
             customer = await tx.customers.by_telegram_chat(contact.chat_id)
             survey = await tx.surveys.latest_active(customer.id, lock=True) if customer else None
-            if survey is None or customer is None:
-                customer = customer or await self._customer(tx, contact)
-                await self._say(tx, customer, contact, "no_survey")
-            else:
+            if survey is not None and customer is not None:
+                survey.channel = contact.channel
                 await self.runner.apply(tx, survey, customer, Typed(text))
+            else:
+                customer = customer or await self._customer(tx, contact)
+                taken = (
+                    self.elsewhere is not None
+                    and message_id is not None
+                    and text.strip() != ""
+                    and await self.elsewhere.from_customer(tx, customer, contact, text, message_id)
+                )
+                if not taken:
+                    await self._say(tx, customer, contact, "no_survey")
         self.delivery.kick()
 
     # ---- opting out and help ----------------------------------------------------------

@@ -22,14 +22,13 @@ from bot.domain.flow import Flow
 from bot.domain.timing import expire_at, into_window, send_at, zone
 from bot.services.flow_registry import FlowRegistry
 from bot.services.links import SurveyLinks
+from bot.services.survey_runner import TELEGRAM
 from bot.storage.database import Database
 from bot.storage.models import Customer, Order, Survey
 from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-TELEGRAM = "telegram"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from bot.storage.unit_of_work import UnitOfWork
 
 # Replies to what a customer just did go before bulk sends (lower runs first).
 INTERACTIVE_PRIORITY = 0
+WEB = "web"  # the web chat channel: /s/<token>
+TELEGRAM = "telegram"
 BULK_PRIORITY = 10
 
 
@@ -113,6 +115,9 @@ class SurveyRunner:
         text, buttons = self.presenter.question(flow, step, survey.locale, context, intro=intro)
         message = OutgoingMessage(text, buttons, survey.id, state.visit)
         await self._close_question(tx, survey, customer)
+        if survey.channel == WEB and reachable_in_telegram(customer):
+            # Nobody is looking at a web page left half-way: remind where they chat.
+            survey.channel = TELEGRAM
         survey.question_outbox_id = await self.emit(tx, survey, customer, message, BULK_PRIORITY)
 
     async def expire(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
@@ -199,13 +204,42 @@ class SurveyRunner:
         customer: Customer,
         message: OutgoingMessage,
         priority: int = INTERACTIVE_PRIORITY,
+        push: bool = False,
     ) -> int | None:
-        """Queue a message to the customer on the survey's channel; None if unreachable."""
+        """Queue a message to the customer on the survey's channel; None if unreachable.
+        On the web chat the page shows it, so it is stored as shown; with `push` (news
+        that should find the customer, like a staff reply) it also goes to their
+        Telegram chat when they have one."""
+        if survey.channel == WEB:
+            if push and reachable_in_telegram(customer):
+                await self._queue(tx, survey, customer, message, priority)
+            shown = await tx.outbox.add(
+                channel=WEB,
+                chat_id=0,
+                kind="send",
+                payload=message.to_payload(),
+                customer_id=customer.id,
+                survey_id=survey.id,
+                now=self.clock.now(),
+                shown=True,
+            )
+            return shown.id
+        return await self._queue(tx, survey, customer, message, priority)
+
+    async def _queue(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        message: OutgoingMessage,
+        priority: int,
+    ) -> int | None:
+        """Into the outbox for the customer's Telegram chat; None without one."""
         chat_id = customer.telegram_chat_id
         if chat_id is None:
             return None
         row = await tx.outbox.add(
-            channel="telegram",
+            channel=TELEGRAM,
             chat_id=chat_id,
             kind="send",
             payload=message.to_payload(),
@@ -281,6 +315,7 @@ class SurveyRunner:
             customer_id=customer.id,
             survey_id=survey.id,
             now=self.clock.now(),
+            shown=question.channel == WEB,
         )
 
     @staticmethod
@@ -292,3 +327,8 @@ class SurveyRunner:
         survey.visit = state.visit
         survey.failures = state.failures
         survey.updated_at = now
+
+
+def reachable_in_telegram(customer: Customer) -> bool:
+    """The customer has a Telegram chat with the bot that still takes messages."""
+    return customer.telegram_chat_id is not None and customer.unreachable_at is None

@@ -9,6 +9,7 @@ idempotent (it checks the survey's status), so a timer is never acted on twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.domain.clock import Clock
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 MAX_TIMER_ATTEMPTS = 5
 
+TimerHandler = Callable[[UnitOfWork, int], Awaitable[None]]
+
 
 class SurveyTimers:
     def __init__(
@@ -44,6 +47,8 @@ class SurveyTimers:
         self.delivery = delivery
         self.default_timezone = default_timezone
         self.batch_size = batch_size
+        # Timer kinds owned by other features (the follow-up of a resolved case...).
+        self.handlers: dict[TimerKind, TimerHandler] = {}
 
     async def run_due(self) -> int:
         """Fire every due timer (in batches); returns how many fired."""
@@ -92,6 +97,10 @@ class SurveyTimers:
         return len(timers)
 
     async def _fire(self, tx: UnitOfWork, timer: Timer) -> None:
+        handler = self.handlers.get(TimerKind(timer.kind))
+        if handler is not None:
+            await handler(tx, timer.survey_id)
+            return
         survey = await tx.surveys.get(timer.survey_id, lock=True)
         if survey is None:
             return

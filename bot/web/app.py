@@ -8,7 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from bot.web import api_events, qr, telegram_webhook
+from bot.web import (
+    api_events,
+    api_insight,
+    api_vouchers,
+    dashboard,
+    pages,
+    qr,
+    telegram_webhook,
+    webchat,
+)
 from bot.web.errors import install_error_handlers
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
 
@@ -45,6 +54,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(api_events.router)
+    app.include_router(api_vouchers.router)
+    app.include_router(api_insight.router)
+    app.include_router(dashboard.router)
+    app.include_router(webchat.router)
     app.include_router(qr.router)
+    app.include_router(pages.router)
     app.include_router(telegram_webhook.router)
     return app

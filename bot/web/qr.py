@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import segno
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 if TYPE_CHECKING:
@@ -21,7 +21,16 @@ router = APIRouter(tags=["links"])
     responses={200: {"content": {"image/png": {}}}, 404: {"description": "Unknown survey."}},
     summary="QR code of a survey link",
 )
-async def survey_qr_code(token: str, request: Request) -> Response:
+async def survey_qr_code(
+    token: str,
+    request: Request,
+    to: Literal["auto", "telegram", "web"] = Query(
+        "auto",
+        description="What the code opens: `web` (the chat page, for the bill or a table "
+        "where not everyone has Telegram), `telegram`, or `auto`: Telegram when the bot is "
+        "on, else the web.",
+    ),
+) -> Response:
     runtime: Runtime = request.app.state.runtime
     if len(token) > 64:
         raise HTTPException(404, "no survey has this link")
@@ -29,10 +38,12 @@ async def survey_qr_code(token: str, request: Request) -> Response:
         survey = await tx.surveys.by_token(token)
     if survey is None:
         raise HTTPException(404, "no survey has this link")
+    links = runtime.links
+    target = {"auto": links.preferred, "web": links.web, "telegram": links.telegram}[to](token)
+    if target is None:
+        raise HTTPException(404, "the Telegram channel is off (SURVEYBOT_TELEGRAM_TOKEN)")
     buffer = io.BytesIO()
-    segno.make(runtime.links.preferred(token), error="m").save(
-        buffer, kind="png", scale=8, border=4
-    )
+    segno.make(target, error="m").save(buffer, kind="png", scale=8, border=4)
     return Response(
         buffer.getvalue(),
         media_type="image/png",

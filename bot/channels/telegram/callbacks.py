@@ -27,6 +27,17 @@ class StopButton(CallbackData, prefix="x"):
     survey: int
 
 
+class CaseButton(CallbackData, prefix="k"):
+    """A button on a support card: claim, resolve or voucher."""
+
+    case: int
+    action: str
+
+
+def pack_case_button(case_id: int, action: str) -> str:
+    return CaseButton(case=case_id, action=action).pack()
+
+
 def pack_button(button: Button, survey_id: int, visit: int) -> str:
     """The callback_data of a question's button (raises ValueError over 64 bytes)."""
     if button.action == ButtonAction.ANSWER:

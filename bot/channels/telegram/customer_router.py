@@ -45,7 +45,7 @@ async def on_unknown_command(message: Message, conversation: ConversationService
 
 
 async def on_text(message: Message, conversation: ConversationService) -> None:
-    await conversation.typed(contact_of_message(message), message.text or "")
+    await conversation.typed(contact_of_message(message), message.text or "", message.message_id)
 
 
 async def on_other_message(message: Message, conversation: ConversationService) -> None:

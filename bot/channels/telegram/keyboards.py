@@ -6,13 +6,29 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.channels.telegram.callbacks import pack_button
-from bot.domain.presenter import OutgoingMessage
+from bot.channels.telegram.callbacks import pack_button, pack_case_button
+from bot.domain.presenter import ButtonAction, OutgoingMessage
 
 
 def inline_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """A question's buttons (survey + visit) or a support card's buttons (case id)."""
+    if not payload.get("buttons"):
+        return None
+    if payload.get("case_id") is not None:
+        case_id = int(payload["case_id"])
+        rows = [
+            [
+                InlineKeyboardButton(
+                    text=b["label"], callback_data=pack_case_button(case_id, b["value"])
+                )
+                for b in row
+                if b["action"] == ButtonAction.CASE
+            ]
+            for row in payload["buttons"]
+        ]
+        return InlineKeyboardMarkup(inline_keyboard=rows)
     message = OutgoingMessage.from_payload(payload)
-    if not message.buttons or message.survey_id is None:
+    if message.survey_id is None:
         return None
     visit = message.visit or 0
     rows = [

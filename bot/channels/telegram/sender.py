@@ -3,9 +3,14 @@
 429 -> RetryLater(retry_after); 403 or "chat not found" -> Unreachable; "message is not
 modified" -> already done; other 400s -> Rejected; 5xx, network errors, timeouts ->
 TransientFailure. Text goes in HTML parse mode; an over-long text is shortened as plain text.
+A payload with a `photo` ({"png_base64", "filename"}) goes by sendPhoto, its `text` as the
+caption (shortened the same way to 1024 characters).
 """
 
 from __future__ import annotations
+
+import base64
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -18,11 +23,11 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import LinkPreviewOptions, ReplyParameters
+from aiogram.types import BufferedInputFile, LinkPreviewOptions, ReplyParameters
 
 from bot.channels.base import Delivery
 from bot.channels.telegram.keyboards import inline_keyboard
-from bot.domain.rich_text import fit_message
+from bot.domain.rich_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, fit_message
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -38,13 +43,27 @@ class TelegramSender:
         return chat_id < 0
 
     async def deliver(self, delivery: Delivery) -> int | None:
+        photo = delivery.payload.get("photo")
         try:
-            text, is_html = fit_message(delivery.payload["text"])
+            limit = CAPTION_LIMIT if photo is not None else MESSAGE_TEXT_LIMIT
+            text, is_html = fit_message(delivery.payload["text"], limit)
             parse_mode = "HTML" if is_html else None
             markup = inline_keyboard(delivery.payload)
-        except (KeyError, ValueError) as exc:
+            picture = _photo_file(photo) if photo is not None else None
+        except (KeyError, ValueError) as exc:  # a bad base64 photo is a ValueError too
             raise Rejected(f"the message cannot be built: {exc}") from None
         try:
+            if picture is not None:
+                if delivery.kind == "edit":
+                    raise Rejected("a photo message cannot be edited into another photo")
+                sent = await self.bot.send_photo(
+                    chat_id=delivery.chat_id,
+                    photo=picture,
+                    caption=text or None,
+                    parse_mode=parse_mode if text else None,
+                    reply_markup=markup,
+                )
+                return sent.message_id
             if delivery.kind == "edit":
                 assert delivery.edit_message_id is not None
                 await self.bot.edit_message_text(
@@ -87,3 +106,11 @@ class TelegramSender:
             raise TransientFailure(f"the bot token was refused: {exc.message}") from None
         except TelegramAPIError as exc:  # e.g. a group that became a supergroup
             raise Rejected(f"{type(exc).__name__}: {exc.message}") from None
+
+
+def _photo_file(photo: dict[str, Any]) -> BufferedInputFile:
+    """The picture of a photo payload: PNG bytes stored base64 in the outbox."""
+    data = base64.b64decode(photo["png_base64"], validate=True)
+    if not data:
+        raise ValueError("the photo is empty")
+    return BufferedInputFile(data, filename=str(photo.get("filename") or "chart.png"))

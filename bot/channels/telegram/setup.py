@@ -11,11 +11,14 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 
-from bot.channels.telegram import customer_router, errors_router
+from bot.channels.telegram import customer_router, errors_router, support_router
 from bot.channels.telegram.middlewares import ProcessOnce
+from bot.channels.telegram.staff import StaffGate
 from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.domain.texts import MessageTexts
+from bot.services.case_relay import CaseRelay
+from bot.services.cases import CaseService
 from bot.services.conversation import ConversationService
 from bot.storage.database import Database
 
@@ -44,13 +47,23 @@ def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
 
 
 def create_dispatcher(
-    settings: Settings, db: Database, clock: Clock, conversation: ConversationService
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    conversation: ConversationService,
+    cases: CaseService | None = None,
+    relay: CaseRelay | None = None,
 ) -> Dispatcher:
     storage, isolation = _storage(settings)
     # Event isolation: one update per chat at a time, so two quick taps are handled in turn.
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher.update.outer_middleware(ProcessOnce(db, clock))
     dispatcher.include_router(errors_router.create_router())
+    if settings.support_chat_id is not None and cases is not None and relay is not None:
+        dispatcher.include_router(support_router.create_router(settings.support_chat_id))
+        dispatcher["staff_gate"] = StaffGate(settings.support_chat_id)
+        dispatcher["cases"] = cases
+        dispatcher["relay"] = relay
     dispatcher.include_router(customer_router.create_router())
     dispatcher["conversation"] = conversation
     dispatcher["texts"] = conversation.texts

@@ -1,0 +1,84 @@
+"""`surveybot export responses`: the responses as CSV or XLSX, for a spreadsheet."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.errors import SurveybotError
+from bot.services.export import ExportFormat
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+export_app = typer.Typer(help="Export survey data.", no_args_is_help=True)
+
+
+@export_app.command("responses")
+def export_responses(
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="First day (2026-11-01) or moment; shop time if no offset."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(help="Last day, included (2026-11-30), or a moment (excluded)."),
+    ] = None,
+    flow: Annotated[str | None, typer.Option(help="Only this flow.")] = None,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv or xlsx.")
+    ] = ExportFormat.CSV,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (CSV: stdout if unset).")
+    ] = None,
+) -> None:
+    """Every response (one row per survey) in the range, newest first."""
+    from bot.cli import run_async, settings
+    from bot.runtime import offline_runtime
+
+    if format is ExportFormat.XLSX and output is None:
+        raise typer.BadParameter("an XLSX workbook needs a file: add --output FILE.xlsx")
+    config = settings()
+
+    async def main() -> int:
+        async with offline_runtime(config) as runtime:
+            return await _export(runtime, from_, to, flow, format, output)
+
+    count = run_async(main)
+    if output is not None:
+        typer.echo(f"wrote {count} response(s) to {output}", err=True)
+
+
+async def _export(
+    runtime: Runtime,
+    from_: str | None,
+    to: str | None,
+    flow: str | None,
+    format: ExportFormat,
+    output: Path | None,
+) -> int:
+    from bot.services.export import write_csv, write_xlsx
+    from bot.services.insight import ResponseFilter, parse_moment
+
+    tz = runtime.insight.timezone
+    try:
+        start = parse_moment(from_, tz) if from_ else None
+        end = parse_moment(to, tz, end=True) if to else None
+        filters = ResponseFilter(flow=flow, start=start, end=end)
+    except ValueError as exc:
+        raise SurveybotError(f"--from/--to: {exc}") from None
+    if flow is not None and flow not in await runtime.insight.known_flows():
+        known = ", ".join(sorted(runtime.catalog.flows)) or "none"
+        raise SurveybotError(f"no flow {flow!r} (flows: {known})")
+    rows = runtime.insight.rows(filters)
+    if format is ExportFormat.XLSX:
+        assert output is not None
+        with output.open("wb") as target:
+            return await write_xlsx(rows, tz, target)
+    if output is None:
+        return await write_csv(rows, tz, sys.stdout)
+    with output.open("w", encoding="utf-8", newline="") as text:
+        return await write_csv(rows, tz, text)

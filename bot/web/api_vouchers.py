@@ -1,0 +1,113 @@
+"""Vouchers at the till: look a code up, redeem it once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bot.services.vouchers import Redemption
+from bot.storage.models import Voucher
+from bot.web.api_events import ErrorOut
+from bot.web.auth import require_api_key
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1", tags=["vouchers"], dependencies=[Depends(require_api_key)])
+
+Code = Annotated[str, Path(min_length=1, max_length=64, description="The voucher code.")]
+
+
+class RedeemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+class VoucherOut(BaseModel):
+    code: str
+    campaign: str
+    campaign_name: str | None
+    status: str = Field(description="valid, redeemed or expired")
+    percent: int | None
+    amount: Decimal | None
+    currency: str | None
+    issued_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
+    redeemed_order: str | None
+
+
+def _out(runtime: Runtime, voucher: Voucher) -> VoucherOut:
+    campaign = runtime.campaigns.get(voucher.campaign_id)
+    return VoucherOut(
+        code=voucher.code,
+        campaign=voucher.campaign_id,
+        campaign_name=campaign.name if campaign else None,
+        status=runtime.vouchers.state(voucher).value,
+        percent=voucher.percent,
+        amount=voucher.amount,
+        currency=voucher.currency,
+        issued_at=voucher.issued_at,
+        expires_at=voucher.expires_at,
+        redeemed_at=voucher.redeemed_at,
+        redeemed_order=voucher.redeemed_order,
+    )
+
+
+_UNKNOWN = "no voucher has this code"
+
+
+@router.get(
+    "/vouchers/{code}",
+    response_model=VoucherOut,
+    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    summary="Look a voucher up (point of sale)",
+)
+async def get_voucher(code: Code, request: Request) -> VoucherOut:
+    runtime: Runtime = request.app.state.runtime
+    voucher = await runtime.vouchers.lookup(code)
+    if voucher is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _UNKNOWN)
+    return _out(runtime, voucher)
+
+
+@router.post(
+    "/vouchers/{code}/redeem",
+    response_model=VoucherOut,
+    responses={
+        401: {"model": ErrorOut},
+        404: {"model": ErrorOut},
+        409: {"model": ErrorOut, "description": "Already redeemed; `detail` says when and for"},
+        410: {"model": ErrorOut, "description": "The voucher has expired."},
+        422: {"model": ErrorOut},
+    },
+    summary="Redeem a voucher for an order",
+)
+async def redeem_voucher(code: Code, body: RedeemIn, request: Request) -> VoucherOut:
+    """Exactly one of any number of concurrent redemptions of a code succeeds."""
+    runtime: Runtime = request.app.state.runtime
+    outcome, voucher = await runtime.vouchers.redeem(code, body.order_id)
+    if outcome == Redemption.REDEEMED:
+        assert voucher is not None
+        return _out(runtime, voucher)
+    if outcome == Redemption.UNKNOWN or voucher is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _UNKNOWN)
+    if outcome == Redemption.ALREADY:
+        assert voucher.redeemed_at is not None
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            {
+                "message": "this voucher was already redeemed",
+                "redeemed_at": voucher.redeemed_at.isoformat(),
+                "redeemed_order": voucher.redeemed_order,
+            },
+        )
+    raise HTTPException(
+        status.HTTP_410_GONE,
+        {"message": "this voucher has expired", "expires_at": voucher.expires_at.isoformat()},
+    )
