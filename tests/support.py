@@ -6,10 +6,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.channels.base import Delivery
+from bot.domain.campaign_catalog import CampaignCatalog, load_campaigns
 from bot.domain.clock import ManualClock
 from bot.domain.events import PurchaseEvent
 from bot.domain.flow_catalog import FlowCatalog, load_catalog
@@ -17,16 +20,27 @@ from bot.domain.presenter import OutgoingMessage, Presenter
 from bot.domain.texts import MessageTexts
 from bot.scheduling.outbox_dispatcher import OutboxDispatcher
 from bot.scheduling.rate_limit import RateLimiter, RateLimits
+from bot.services.case_cards import CaseCards, SupportConfig
+from bot.services.case_relay import CaseRelay
+from bot.services.case_sla import CaseSlaWatch
+from bot.services.cases import CaseService
+from bot.services.compensation import Compensation
 from bot.services.conversation import Contact, ConversationService
+from bot.services.draws import DrawService
 from bot.services.flow_registry import FlowRegistry
 from bot.services.ingest import IngestResult, IngestService
 from bot.services.links import SurveyLinks
 from bot.services.reachability import ReachabilityService
 from bot.services.survey_runner import SurveyRunner
 from bot.services.survey_timers import SurveyTimers
+from bot.services.vouchers import VoucherService
+from bot.services.web_chat import WebChatService
 from bot.storage.database import Database
+from bot.storage.repositories.timers import TimerKind
 
 ROOT = Path(__file__).resolve().parents[1]
+SUPPORT_CHAT = -100
+MANAGERS_CHAT = -200
 UNLIMITED = RateLimits(global_count=10_000, chat_window=0.0001, group_count=10_000)
 
 
@@ -84,6 +98,13 @@ class World:
     channel: RecordingChannel
     ingest: IngestService
     timers: SurveyTimers
+    cases: CaseService
+    relay: CaseRelay
+    sla: CaseSlaWatch
+    campaigns: CampaignCatalog
+    vouchers: VoucherService
+    draws: DrawService
+    web: WebChatService
     contacts: dict[int, Contact] = field(default_factory=dict)
 
     async def tick(self) -> int:
@@ -144,6 +165,23 @@ class World:
         await self.conversation.typed(self.contact(chat_id), text)
         await self.deliver()
 
+    async def web_tap(self, token: str, label: str) -> None:
+        """Tap the answer labelled `label` on the survey's web page."""
+        page = await self.web.open(token, ["en"])
+        for row in page.choices:
+            for choice in row:
+                if choice.label == label and page.visit is not None:
+                    await self.web.answer(token, page.visit, choice.value)
+                    await self.deliver()
+                    return
+        raise AssertionError(f"no button {label!r} on the web page: {page.bubbles[-1:]}")
+
+    async def web_say(self, token: str, text: str) -> None:
+        page = await self.web.open(token, ["en"])
+        assert page.wants_text and page.visit is not None, page
+        await self.web.typed(token, page.visit, text)
+        await self.deliver()
+
 
 def limiter_time(clock: ManualClock) -> Callable[[], float]:
     """Real time that also jumps when the test advances its clock (a 429's pause ends when
@@ -156,10 +194,12 @@ def build_world(
     clock: ManualClock | None = None,
     flows_dir: Path = ROOT / "flows",
     channel: RecordingChannel | None = None,
+    campaigns_dir: Path = ROOT / "campaigns",
 ) -> World:
     clock = clock or ManualClock()
     texts = MessageTexts(ROOT / "templates")
     catalog = load_catalog(flows_dir, texts)
+    campaigns = load_campaigns(campaigns_dir, texts, catalog)
     runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), clock)
     channel = channel or RecordingChannel()
     reachability = ReachabilityService(db, clock)
@@ -174,7 +214,42 @@ def build_world(
     links = SurveyLinks("http://shop.test", lambda: "surveybot_test_bot")
     ingest = IngestService(db, runner.flows, clock, links, "Asia/Ho_Chi_Minh")
     timers = SurveyTimers(db, runner, clock, dispatcher, "Asia/Ho_Chi_Minh")
-    return World(db, clock, catalog, conversation, dispatcher, channel, ingest, timers)
+    config = SupportConfig(
+        chat_id=SUPPORT_CHAT,
+        escalation_chat_id=MANAGERS_CHAT,
+        locale="en",
+        timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        show_staff_names=False,
+        followup_flow="recovery",
+        followup_delay=timedelta(hours=1),
+    )
+    cards = CaseCards(texts, config)
+    cases = CaseService(db, runner, clock, dispatcher, cards, config)
+    relay = CaseRelay(db, cases, cards, clock, dispatcher)
+    shop = ZoneInfo("Asia/Ho_Chi_Minh")
+    vouchers = VoucherService(db, campaigns, runner, clock, shop)
+    runner.hooks.append(cases.on_survey_event)
+    runner.hooks.append(vouchers.on_survey_event)
+    Compensation(cases, vouchers).install()
+    conversation.elsewhere = relay
+    timers.handlers[TimerKind.FOLLOWUP] = cases.start_followup
+    return World(
+        db,
+        clock,
+        catalog,
+        conversation,
+        dispatcher,
+        channel,
+        ingest,
+        timers,
+        cases,
+        relay,
+        CaseSlaWatch(db, cases, clock),
+        campaigns,
+        vouchers,
+        DrawService(db, campaigns, vouchers, clock, shop, dispatcher),
+        WebChatService(db, runner, clock, dispatcher),
+    )
 
 
 def purchase_event(**overrides: Any) -> PurchaseEvent:

@@ -20,6 +20,7 @@ def surveybot(
         **os.environ,
         "SURVEYBOT_FLOWS_DIR": str(ROOT / "flows"),
         "SURVEYBOT_TEMPLATES_DIR": str(ROOT / "templates"),
+        "SURVEYBOT_CAMPAIGNS_DIR": str(ROOT / "campaigns"),
         "SURVEYBOT_DATABASE_URL": f"sqlite+aiosqlite:///{cwd / 'cli.db'}",
         **env,
     }
@@ -38,7 +39,7 @@ def surveybot(
 def test_flows_check_passes_on_the_shipped_flows(tmp_path):
     result = surveybot("flows", "check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "1 flow(s) OK" in result.stdout
+    assert "2 flow(s) OK" in result.stdout and "post_purchase, recovery" in result.stdout
 
 
 def test_flows_check_reports_file_line_and_fix_and_exits_1(tmp_path):

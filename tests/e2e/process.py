@@ -34,6 +34,7 @@ class SurveybotProcess:
             "SURVEYBOT_HTTP_PORT": str(self.port),
             "SURVEYBOT_FLOWS_DIR": str(ROOT / "flows"),
             "SURVEYBOT_TEMPLATES_DIR": str(ROOT / "templates"),
+            "SURVEYBOT_CAMPAIGNS_DIR": str(ROOT / "campaigns"),
             "SURVEYBOT_LOG_LEVEL": "INFO",
             **env,
         }

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.engine import SessionStatus
-from bot.storage.models import AnswerRow, Customer, Survey
+from bot.storage.models import AnswerRow, Customer, Survey, Voucher
 from tests.fakes.telegram import ChatMessage, FakeTelegram
 from tests.support import seed_survey
 
@@ -116,8 +116,20 @@ async def test_walk_in_duplicates_stale_buttons_and_opt_out(telegram, surveybot,
     await telegram.wait_for_message(LAN, contains="Anything else")
 
     skip = press(telegram, telegram.last_message(LAN), "Skip")
+    skip_press = last_update_id(telegram)
     await telegram.wait_for_message(LAN, contains="Thank you so much, Minh")
     assert telegram.callback_answers[skip].text is None
+
+    # Completing earns the thank-you voucher (campaigns/thank_you.yaml), once, even when
+    # the completing press arrives twice.
+    gift = await telegram.wait_for_message(LAN, contains="A thank-you from us")
+    telegram.redeliver(skip_press)
+    telegram.user_sends(LAN, "/help")
+    await telegram.wait_for_message(LAN, contains="/stop — stop receiving surveys")
+    async with db.transaction() as tx:
+        [voucher] = (await tx.session.execute(select(Voucher))).scalars().all()
+    assert voucher.code in gift.text and "\nFor orders from 200,000" in gift.text
+    assert sum(voucher.code in m.text for m in telegram.bot_messages(LAN)) == 1
 
     async with db.transaction() as tx:
         survey = (await tx.session.execute(select(Survey))).scalar_one()

@@ -267,14 +267,20 @@ class FakeTelegram:
         members: list[int] | tuple[int, ...] = (),
         admins: list[int] | tuple[int, ...] = (),
         owner: int | None = None,
+        *,
+        public: bool = False,
     ) -> FakeChat:
+        """A group; `public=True` lets non-members read it and press its buttons (but
+        not post), like a public supergroup."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
         statuses = dict.fromkeys(members, "member") | dict.fromkeys(admins, "administrator")
         if owner is not None:
             statuses[owner] = "creator"
         kind = "supergroup" if str(chat_id).startswith("-100") else "group"
-        return self.world.add_group(FakeChat(chat_id, kind, title=title, members=statuses))
+        return self.world.add_group(
+            FakeChat(chat_id, kind, title=title, members=statuses, public=public)
+        )
 
     def block(self, user_id: int, *, notify: bool = True) -> None:
         """The user blocks the bot: sends to them get 403 from now on."""

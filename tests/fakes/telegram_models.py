@@ -118,6 +118,8 @@ class FakeChat:
     title: str | None = None
     user: FakeUser | None = None
     members: dict[int, str] = field(default_factory=dict)  # user id -> status
+    # A public supergroup can be read (and its buttons pressed) without joining it.
+    public: bool = False
     messages: dict[int, ChatMessage] = field(default_factory=dict)
     next_message_id: int = 1
 

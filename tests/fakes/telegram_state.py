@@ -162,7 +162,7 @@ class World:
         chat = self.chats.get(user_id if chat_id is None else chat_id)
         if chat is None:
             raise AssertionError(f"chat {chat_id} is unknown to the fake")
-        if chat.members.get(user_id, "left") == "left":
+        if chat.members.get(user_id, "left") == "left" and not chat.public:
             raise AssertionError(f"user {user_id} is not a member of chat {chat.id}")
         return chat
 
@@ -233,6 +233,8 @@ class World:
     ) -> dict[str, Any]:
         user = self.user(user_id)
         chat = self.chat_for(user_id, chat_id)
+        if chat.members.get(user_id, "left") == "left" and chat.user is None:
+            raise AssertionError(f"user {user_id} cannot post in {chat.id} without joining it")
         if chat.user is not None:
             if user.blocked:
                 self.set_blocked(user_id, blocked=False, notify=True)

@@ -154,3 +154,19 @@ async def test_a_blocked_customer_is_left_to_the_link_and_expires(world):
     world.clock.set(SEND)
     await world.tick()
     assert (await survey(world)).status == SessionStatus.FAILED
+
+
+async def test_a_survey_opened_on_the_web_and_left_is_reminded_in_telegram(world):
+    world.clock.set(SEND)
+    await world.tick()  # the question in Telegram
+    token = (await survey(world)).token
+    await world.web.start(token, ["vi"])  # the customer opened the link instead
+    await world.deliver()
+    assert world.last(CHAT).buttons == []  # the Telegram copy lost its buttons
+    world.clock.set(SEND + timedelta(days=1))
+    assert await world.tick() == 1
+    reminded = await survey(world)
+    assert (reminded.status, reminded.channel) == (SessionStatus.ACTIVE, "telegram")
+    assert world.last(CHAT).buttons  # the open question, where they chat
+    page = await world.web.open(token, ["vi"])
+    assert page.state == "elsewhere"  # the page offers to continue there

@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from bot.config import Settings
+from bot.domain.clock import Clock
 from bot.runtime import Runtime, build_runtime
 from bot.web.app import create_app
 from tests.support import ROOT
@@ -19,17 +20,18 @@ async def make_client(
     """An HTTP client for the real app, built from settings (no Telegram by default)."""
     runtimes: list[Runtime] = []
 
-    async def make(**overrides: Any) -> httpx.AsyncClient:
+    async def make(clock: Clock | None = None, **overrides: Any) -> httpx.AsyncClient:
         values: dict[str, Any] = {
             "database_url": database_url,
             "flows_dir": ROOT / "flows",
             "templates_dir": ROOT / "templates",
+            "campaigns_dir": ROOT / "campaigns",
             "telegram_token": None,
             "api_keys": API_KEY + ", test-key-2",
             "public_url": "https://surveys.shop.test",
         }
         settings = Settings(**(values | overrides))
-        runtime = await build_runtime(settings)
+        runtime = await build_runtime(settings, clock)
         runtimes.append(runtime)
         transport = httpx.ASGITransport(app=create_app(runtime))
         return httpx.AsyncClient(transport=transport, base_url="http://testserver")

@@ -1,6 +1,9 @@
 """POST /api/v1/events over HTTP: status codes, bodies, and errors that name the field."""
 
+import io
+
 import pytest
+import segno
 
 from tests.web.conftest import API_KEY
 
@@ -133,6 +136,19 @@ async def test_qr_code_of_a_survey_link(client):
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert response.content.startswith(b"\x89PNG")
+
+
+async def test_a_qr_code_can_open_the_web_chat(client):
+    survey = (await client.post("/api/v1/events", json=event(), headers=AUTH)).json()["surveys"][0]
+    path = survey["qr_code"].replace("https://surveys.shop.test", "")
+    web = await client.get(path, params={"to": "web"})
+    expected = io.BytesIO()
+    segno.make(survey["web_link"], error="m").save(expected, kind="png", scale=8, border=4)
+    assert web.status_code == 200 and web.content == expected.getvalue()
+    # No bot here: a Telegram code cannot be made, and a made-up target is named.
+    assert (await client.get(path, params={"to": "telegram"})).status_code == 404
+    wrong = await client.get(path, params={"to": "fax"})
+    assert wrong.status_code == 422 and "to" in wrong.text
 
 
 async def test_qr_code_of_an_unknown_token_is_404(client):

@@ -1,0 +1,87 @@
+"""The dashboard in a real browser (Chromium) against the real process on 127.0.0.1:
+signing in and out with Secure cookies over http on loopback, role limits, CSRF,
+filters, and the overview's chart."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.async_api import Page
+
+from tests.web.dashboard_client import PASSWORD, seed_response
+
+pytestmark = pytest.mark.e2e
+
+MONDAY = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+
+
+async def sign_in(page: Page, base: str, login: str) -> None:
+    await page.goto(f"{base}/dashboard/login")
+    await page.get_by_label("E-mail or name").fill(login)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_load_state()
+
+
+async def test_signing_in_and_out_keeps_a_secure_session_on_loopback_http(
+    browser, seeded, dashboard
+):
+    server = await dashboard()
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    await page.goto(f"{server.url}/dashboard/cases")
+    assert "/dashboard/login?next=" in page.url  # anonymous: the sign-in page
+    await page.get_by_label("E-mail or name").fill("support@shop.test")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{server.url}/dashboard/cases")
+    assert await page.get_by_role("heading", name="Support cases").is_visible()
+    session = next(c for c in await context.cookies() if c["name"].endswith("surveybot_session"))
+    assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Lax"
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(f"{server.url}/dashboard/login?signed_out=1")
+    assert await page.get_by_text("You are signed out.").is_visible()
+    await page.goto(f"{server.url}/dashboard/cases")
+    assert "/dashboard/login" in page.url
+
+
+async def test_a_marketer_is_refused_a_case_and_a_forged_post_is_refused(
+    browser, seeded, dashboard
+):
+    server = await dashboard()
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    await sign_in(page, server.url, "marketer@shop.test")
+    response = await page.goto(f"{server.url}/dashboard/cases/1")
+    assert response is not None and response.status == 403
+    assert await page.get_by_role("heading", name="Not allowed").is_visible()
+    forged = await context.request.post(
+        f"{server.url}/dashboard/logout", form={"csrf": "guessed"}, max_redirects=0
+    )
+    assert forged.status == 403
+    still = await page.goto(f"{server.url}/dashboard/overview")
+    assert still is not None and still.status == 200  # not signed out by the forgery
+
+
+async def test_responses_filter_and_the_overview_chart(browser, seeded, dashboard):
+    await seed_response(seeded, MONDAY, customer="An", store="HN-01", comment="fast", nps=10)
+    await seed_response(
+        seeded, MONDAY + timedelta(days=7), customer="Binh", store="SG-02", comment="slow", nps=4
+    )
+    server = await dashboard()
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    await sign_in(page, server.url, "admin@shop.test")
+    await page.goto(f"{server.url}/dashboard/responses")
+    rows = page.locator("#responses tbody tr")
+    assert await rows.count() == 2
+    await page.get_by_label("Store").fill("SG-02")
+    await page.get_by_role("button", name="Apply").click()
+    await page.wait_for_url("**/dashboard/responses?*store=SG-02*")
+    assert await rows.count() == 1
+    assert await rows.first.get_by_text("slow").is_visible()
+    await page.goto(f"{server.url}/dashboard/overview")
+    chart = page.locator("svg#trend-nps")
+    assert await chart.get_attribute("role") == "img"
+    points = chart.locator("circle.point")
+    assert await points.count() == 2
+    assert [await points.nth(i).get_attribute("data-value") for i in range(2)] == ["100", "-100"]
