@@ -74,11 +74,13 @@ async def _export(
         known = ", ".join(sorted(runtime.catalog.flows)) or "none"
         raise SurveybotError(f"no flow {flow!r} (flows: {known})")
     rows = runtime.insight.rows(filters)
-    if format is ExportFormat.XLSX:
-        assert output is not None
-        with output.open("wb") as target:
-            return await write_xlsx(rows, tz, target)
     if output is None:
         return await write_csv(rows, tz, sys.stdout)
-    with output.open("w", encoding="utf-8", newline="") as text:
-        return await write_csv(rows, tz, text)
+    try:
+        if format is ExportFormat.XLSX:
+            with output.open("wb") as target:
+                return await write_xlsx(rows, tz, target)
+        with output.open("w", encoding="utf-8", newline="") as text:
+            return await write_csv(rows, tz, text)
+    except OSError as exc:
+        raise SurveybotError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -9,7 +9,7 @@ vouchers to a few winners drawn from a period's completed surveys instead.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -65,12 +65,14 @@ class Validity(_Strict):
             raise ValueError("give either days (after issue) or until (a date); e.g. `days: 30`")
         return self
 
-    def expires(self, issued: datetime) -> datetime:
-        """The last moment a voucher issued at `issued` can be used (UTC)."""
+    def expires(self, issued: datetime, shop: tzinfo) -> datetime:
+        """The moment a voucher issued at `issued` stops working: `days` later, or at the
+        end of the `until` day in the shop's own time (the next local midnight)."""
         if self.days is not None:
             return issued + timedelta(days=self.days)
         assert self.until is not None
-        return datetime.combine(self.until, datetime.max.time(), issued.tzinfo)
+        midnight = datetime.combine(self.until + timedelta(days=1), time(), shop)
+        return midnight.astimezone(issued.tzinfo)
 
 
 class Budget(_Strict):

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 MESSAGE_TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+POPUP_TEXT_LIMIT = 200  # answerCallbackQuery text: plain, no markup
 BUTTON_LABEL_LIMIT = 64
 CALLBACK_DATA_LIMIT = 64
 BUTTONS_PER_KEYBOARD_LIMIT = 100
@@ -123,6 +124,15 @@ def visible_length(text: str) -> int:
 def escape(text: str) -> str:
     """Escape user-provided text for HTML parse mode."""
     return html.escape(text, quote=False)
+
+
+def popup_text(text: str | None) -> str | None:
+    """A phrase written for HTML messages as a button's pop-up shows it: plain text
+    (`&amp;` back to `&`, no tags), cut to Telegram's 200 characters."""
+    if not text:
+        return None
+    plain, _ = fit_message(to_plain_text(text), POPUP_TEXT_LIMIT)
+    return plain
 
 
 def fit_message(text: str, limit: int = MESSAGE_TEXT_LIMIT) -> tuple[str, bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +36,8 @@ def voucher_context(
     campaign: Campaign, code: str, expires: datetime, locale: str, tz: ZoneInfo
 ) -> dict[str, Any]:
     """What a voucher message template sees as `voucher`."""
-    local = expires.astimezone(tz)
+    # The last day it works: a voucher that stops at midnight is good until the day before.
+    local = (expires - timedelta(microseconds=1)).astimezone(tz)
     return {
         "code": code,
         "value": value_text(campaign, locale),

@@ -53,6 +53,10 @@ class CaseView:
     comment: str | None
 
 
+# One Telegram message holds about 40 lines of the list; the rest is on the dashboard.
+CASES_LISTED = 30
+
+
 class CaseCards:
     def __init__(self, texts: MessageTexts, config: SupportConfig) -> None:
         self.texts = texts
@@ -107,16 +111,17 @@ class CaseCards:
             {
                 "id": v.id,
                 "severity": v.severity,
-                "customer": v.customer_name or v.customer_id or "?",
+                "customer": _short(v.customer_name or v.customer_id or "?"),
                 "status_label": self.phrase("status_claimed", name=v.claimed_by)
                 if v.status == CaseStatus.CLAIMED
                 else self.phrase("status_open"),
                 "sla_due": self.local_time(v.sla_due_at, now),
                 "sla_label": self.sla_label(v, now),
             }
-            for v in views
+            for v in views[:CASES_LISTED]
         ]
-        return self.texts.render("support/cases_list.j2", self.config.locale, {"cases": rows})
+        context = {"cases": rows, "more": max(0, len(views) - CASES_LISTED)}
+        return self.texts.render("support/cases_list.j2", self.config.locale, context)
 
     def phrase(self, name: str, /, **context: Any) -> str:
         return self.texts.render(f"support/{name}.j2", self.config.locale, context)
@@ -170,3 +175,7 @@ def _rounded(delta: timedelta) -> str:
     """A duration for people: minutes precision, never negative."""
     minutes = max(0, int(delta.total_seconds() // 60))
     return format_duration(timedelta(minutes=minutes)) if minutes else "<1m"
+
+
+def _short(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"

@@ -12,6 +12,7 @@ import logging
 from bot.domain.cases import CaseStatus
 from bot.domain.clock import Clock
 from bot.domain.presenter import OutgoingMessage
+from bot.domain.rich_text import MESSAGE_TEXT_LIMIT, escape, visible_length
 from bot.services.case_cards import CaseCards
 from bot.services.cases import CaseService, Staff
 from bot.services.conversation import Contact, DeliveryKick
@@ -21,6 +22,9 @@ from bot.storage.models import Case, Customer
 from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# A staff reply goes out with the shop's name in front: leave room for it.
+STAFF_REPLY_LIMIT = MESSAGE_TEXT_LIMIT - 200
 
 
 class CaseRelay:
@@ -66,6 +70,9 @@ class CaseRelay:
             return self.cards.phrase("reply_resolved", id=case.id)
         if not text or not text.strip():
             return self.cards.phrase("text_only")
+        length = visible_length(escape(text))
+        if length > STAFF_REPLY_LIMIT:  # cut short it would end mid-sentence: say so instead
+            return self.cards.phrase("reply_too_long", length=length, limit=STAFF_REPLY_LIMIT)
         if case.status == CaseStatus.OPEN:
             # Answering an unclaimed case is taking it.
             if await tx.cases.claim(case.id, staff.user_id, staff.name, self.clock.now()):

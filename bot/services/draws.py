@@ -25,10 +25,10 @@ from bot.domain.clock import Clock
 from bot.domain.engine import SessionStatus
 from bot.domain.presenter import OutgoingMessage
 from bot.services.conversation import DeliveryKick
-from bot.services.survey_runner import BULK_PRIORITY
+from bot.services.survey_runner import BULK_PRIORITY, TELEGRAM
 from bot.services.vouchers import VoucherService
 from bot.storage.database import Database
-from bot.storage.models import Survey
+from bot.storage.models import Customer, Survey
 from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,17 @@ class DrawService:
     async def _candidates(
         self, session: AsyncSession, campaign: Campaign, start: datetime, end: datetime
     ) -> list[int]:
-        statement = select(Survey.customer_id).where(
-            Survey.status == SessionStatus.COMPLETED,
-            Survey.completed_at >= start,
-            Survey.completed_at < end,
+        # Only customers the bot may and can still tell: not after /stop, not blocked.
+        statement = (
+            select(Survey.customer_id)
+            .join(Customer, Customer.id == Survey.customer_id)
+            .where(
+                Survey.status == SessionStatus.COMPLETED,
+                Survey.completed_at >= start,
+                Survey.completed_at < end,
+                Customer.opted_out_at.is_(None),
+                Customer.unreachable_at.is_(None),
+            )
         )
         if campaign.eligibility.flows:
             statement = statement.where(Survey.flow_id.in_(campaign.eligibility.flows))
@@ -139,7 +146,7 @@ class DrawService:
         locale = customer.locale or "vi"
         text = self.vouchers.message(campaign, issued.voucher, customer, locale)
         await tx.outbox.add(
-            channel="telegram",
+            channel=TELEGRAM,
             chat_id=customer.telegram_chat_id,
             kind="send",
             payload=OutgoingMessage(text).to_payload(),

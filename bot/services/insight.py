@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.clock import Clock
 from bot.domain.flow_catalog import FlowCatalog
-from bot.domain.metrics import Cutoffs, bucket, cutoffs_of, next_bucket
+from bot.domain.metrics import Cutoffs, Period, bucket, cutoffs_of, next_bucket
 from bot.domain.metrics import Funnel as FunnelCounts
 from bot.domain.themes import Theme
 from bot.services.insight_figures import (
@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 BATCH = 1000
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2200
+MAX_PERIODS = 1500  # four years by day
 # "+07:00" arrives as " 07:00" when a client forgot to encode the plus sign of a URL.
 _UNENCODED_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
@@ -72,7 +74,33 @@ def parse_moment(text: str, tz: ZoneInfo, *, end: bool = False) -> datetime:
         raise ValueError(
             f"{text!r} is not a date or time; write 2026-11-20 or 2026-11-20T08:00+07:00"
         ) from None
+    except OverflowError:  # the day after 9999-12-31
+        moment = datetime.max
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        # Far-off years overflow on the way to UTC and make endless period lists.
+        raise ValueError(
+            f"{text!r} is out of range; use a date from {EARLIEST_YEAR} to {LATEST_YEAR}"
+        )
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+class TooManyPeriods(ValueError):
+    """A report by day/week/month over a span that would list too many periods."""
+
+
+def check_periods(filters: ResponseFilter, period: Period | None, now: datetime) -> None:
+    """TooManyPeriods when grouping `filters`' dates by `period` lists more than
+    MAX_PERIODS (an open end counts as now: the data ends there)."""
+    if period is None or filters.start is None:
+        return
+    end = filters.end or now
+    days = (end - filters.start).days
+    count = {Period.DAY: days, Period.WEEK: days // 7, Period.MONTH: days // 28}[period]
+    if count > MAX_PERIODS:
+        raise TooManyPeriods(
+            f"by {period.value} that is {count} periods; at most {MAX_PERIODS}: narrow "
+            "the dates or group by a longer period"
+        )
 
 
 @dataclass(frozen=True)
@@ -262,6 +290,7 @@ class Insight:
         order with empty periods included; other groups by key (no value last).
         """
         grouping = Grouping.parse(group_by)
+        check_periods(filters, grouping.period if grouping else None, self.clock.now())
         overall, groups = await self._tallies(filters, grouping)
         flows = sorted({flow for kind in SCORES for flow in overall.scores[kind]})
         result: dict[str, Any] = {
@@ -283,6 +312,7 @@ class Insight:
         grouping = Grouping.parse(period)
         if grouping is None or grouping.period is None:
             raise ValueError(f"period must be day, week or month, got {period!r}")
+        check_periods(filters, grouping.period, self.clock.now())
         _, groups = await self._tallies(filters, grouping, funnel=False, cases=False)
         points = []
         for key, tally in self._ordered(groups, grouping, filters):

@@ -86,6 +86,9 @@ class VoucherService:
         tx, survey, customer = event.tx, event.survey, event.customer
         if await tx.vouchers.for_survey(campaign.id, survey.id) is not None:
             return  # already given for this survey
+        # Two surveys of one customer completing at once (two flows, two workers) must
+        # not both pass the per-order and per-customer limits: take turns.
+        await tx.customers.lock(customer.id)
         now = self.clock.now()
         reason = refusal(
             campaign,
@@ -202,13 +205,15 @@ class VoucherService:
                         amount=campaign.reward.amount,
                         currency=campaign.reward.currency,
                         issued_at=now,
-                        expires_at=campaign.validity.expires(now),
+                        expires_at=campaign.validity.expires(now, self.timezone),
                         **links,
                     )
             except IntegrityError:
-                if campaign.codes.source == "pool" or await tx.vouchers.by_code(code) is None:
+                if await tx.vouchers.by_code(code) is None:
                     raise  # not a code collision: this survey or case got its voucher already
-                continue  # a generated code collided: draw another
+                # A generated code collided, or a code in two campaigns' pools was given by
+                # the other one a moment ago: draw another.
+                continue
         raise RuntimeError(
             f"could not draw a free code for {campaign.id} in {CODE_ATTEMPTS} attempts"
         )
@@ -239,7 +244,8 @@ class VoucherService:
     # ---- redemption ---------------------------------------------------------------
 
     async def redeem(self, code: str, order: str) -> tuple[Redemption, Voucher | None]:
-        """Use a voucher for an order: exactly one of many concurrent attempts succeeds."""
+        """Use a voucher for an order: exactly one of many concurrent attempts succeeds;
+        the same order asking again (a retry after a timeout) is told it succeeded."""
         code = normalize(code)
         async with self.db.transaction() as tx:
             now = self.clock.now()
@@ -251,6 +257,8 @@ class VoucherService:
         if voucher is None:
             return Redemption.UNKNOWN, None
         if voucher.redeemed_at is not None:
+            if voucher.redeemed_order == order:
+                return Redemption.REDEEMED, voucher  # the till retried its own request
             return Redemption.ALREADY, voucher
         return Redemption.EXPIRED, voucher
 

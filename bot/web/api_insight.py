@@ -127,9 +127,9 @@ async def get_metrics(
     runtime: Runtime = request.app.state.runtime
     try:
         Grouping.parse(group_by)
-    except ValueError as exc:
+        return await runtime.insight.metrics(filters, group_by)
+    except ValueError as exc:  # an unknown grouping, or too many periods for the dates
         raise invalid("group_by", str(exc)) from None
-    return await runtime.insight.metrics(filters, group_by)
 
 
 @router.get("/responses", responses=_ERRORS, summary="The responses, newest first")

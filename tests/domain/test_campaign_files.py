@@ -1,12 +1,16 @@
 """Campaign files: the shipped ones load; each kind of mistake names file, line and fix."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.campaign_catalog import check_campaigns, reward_problems
+from bot.domain.campaigns import Validity
 from bot.domain.flow_catalog import check_directory
 from bot.domain.texts import MessageTexts
+from bot.domain.voucher_display import voucher_context
 from tests.support import ROOT
 
 TEXTS = MessageTexts(ROOT / "templates")
@@ -80,3 +84,15 @@ def test_a_reward_that_names_no_campaign_is_a_flow_problem(tmp_path):
     assert "thank_you" in problem.message and "spring" in problem.fix
     source = (ROOT / "flows" / "post_purchase.yaml").read_text().splitlines()
     assert "reward: thank_you" in source[problem.line - 1]
+
+
+def test_a_validity_date_ends_at_midnight_in_the_shops_own_time():
+    saigon = ZoneInfo("Asia/Ho_Chi_Minh")
+    issued = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)
+    expires = Validity(until=date(2027, 1, 31)).expires(issued, saigon)
+    assert expires == datetime(2027, 1, 31, 17, 0, tzinfo=UTC)  # 00:00 on 1 Feb in Saigon
+    assert Validity(days=30).expires(issued, saigon) == datetime(2027, 2, 9, 3, 0, tzinfo=UTC)
+    catalog, _ = check_campaigns(ROOT / "campaigns", TEXTS)
+    campaign = catalog.campaigns["thank_you"]
+    shown = voucher_context(campaign, "TKS-X", expires, "en", saigon)
+    assert shown["expires"] == "31/01/2027"  # the last day it works

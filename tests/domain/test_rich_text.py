@@ -1,6 +1,12 @@
 import pytest
 
-from bot.domain.rich_text import MESSAGE_TEXT_LIMIT, fit_message, html_problems, visible_length
+from bot.domain.rich_text import (
+    MESSAGE_TEXT_LIMIT,
+    fit_message,
+    html_problems,
+    popup_text,
+    visible_length,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,11 @@ def test_overlong_text_is_shortened_as_plain_text():
     assert not is_html
     assert visible_length(text) == MESSAGE_TEXT_LIMIT
     assert text.endswith("…")
+
+
+def test_a_popup_is_plain_text_within_200_characters():
+    shown = popup_text("Mother&#x27;s Day: <b>10%</b> off &amp; more")
+    assert shown == "Mother's Day: 10% off & more"
+    long = popup_text("<i>" + "ầ" * 300 + "</i>")
+    assert long is not None and len(long) == 200 and long.endswith("…")
+    assert popup_text("") is None and popup_text(None) is None

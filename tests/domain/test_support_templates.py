@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.rich_text import html_problems
+from bot.domain.rich_text import MESSAGE_TEXT_LIMIT, html_problems, visible_length
 from bot.services.case_cards import CaseCards, CaseView, SupportConfig
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -67,6 +67,13 @@ def test_the_case_list_is_valid_html(cards):
     assert html_problems(listing) == []
     assert "#12" in listing and "#13" in listing
     assert html_problems(cards.cases_list([], NOW)) == []
+
+
+def test_a_long_case_list_fits_one_message(cards):
+    many = [view("open", id=n, customer_name="N" * 120) for n in range(1, 201)]
+    listing = cards.cases_list(many, NOW)
+    assert visible_length(listing) <= MESSAGE_TEXT_LIMIT and html_problems(listing) == []
+    assert "#30 " in listing and "#31 " not in listing and "170" in listing
 
 
 def test_sla_labels_follow_the_clock(cards):

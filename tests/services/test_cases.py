@@ -294,3 +294,16 @@ async def test_a_web_only_customer_is_not_sent_a_follow_up_nobody_would_see(worl
     world.clock.advance(timedelta(hours=2))
     await world.tick()
     assert (await the_case(world)).followup_survey_id is None
+
+
+async def test_a_reply_too_long_for_one_message_is_sent_back_not_cut(world):
+    await detractor(world)
+    await world.cases.claim(MINH, 1)
+    await world.deliver()
+    before = world.texts(CUSTOMER)
+    long_reply = "Xin lỗi " + "x" * 4000
+    await world.relay.from_staff(MINH, SUPPORT_CHAT, card(world).message_id, long_reply, 9201)
+    await world.deliver()
+    assert world.texts(CUSTOMER) == before  # nothing half-sent
+    note = world.texts(SUPPORT_CHAT)[-1]
+    assert "4008" in note and "3896" in note

@@ -136,4 +136,17 @@ async def test_the_export_command_explains_a_bad_date_or_flow(database, database
         "export", "responses", "--flow", "nope", cwd=tmp_path, database_url=database_url
     )
     assert bad_flow.returncode == 1 and "no flow 'nope'" in bad_flow.stderr
-    assert "Traceback" not in bad_date.stderr + bad_flow.stderr
+    far = surveybot(
+        "export", "responses", "--to", "9999-12-31", cwd=tmp_path, database_url=database_url
+    )
+    assert far.returncode == 1 and "out of range" in far.stderr
+    nowhere = surveybot(
+        "export",
+        "responses",
+        "-o",
+        str(tmp_path / "missing" / "x.csv"),
+        cwd=tmp_path,
+        database_url=database_url,
+    )
+    assert nowhere.returncode == 1 and "cannot write" in nowhere.stderr
+    assert "Traceback" not in bad_date.stderr + bad_flow.stderr + far.stderr + nowhere.stderr

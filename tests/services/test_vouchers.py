@@ -218,6 +218,21 @@ async def test_fifty_parallel_redemptions_one_wins(world):
     assert stored.redeemed_order == winner.redeemed_order
 
 
+async def test_a_retried_redemption_for_the_same_order_succeeds_again(world):
+    survey_id, visit = await at_last_question(world, 7)
+    await world.conversation.skip(world.contact(7), survey_id, visit)
+    [voucher] = await vouchers(world)
+    first = await world.vouchers.redeem(voucher.code, "POS-1")
+    retry = await world.vouchers.redeem(voucher.code, "POS-1")  # the till timed out
+    other = await world.vouchers.redeem(voucher.code, "POS-2")
+    assert [first[0], retry[0], other[0]] == [
+        Redemption.REDEEMED,
+        Redemption.REDEEMED,
+        Redemption.ALREADY,
+    ]
+    assert retry[1].redeemed_at == first[1].redeemed_at
+
+
 async def test_expired_and_unknown_codes_are_refused(world):
     survey_id, visit = await at_last_question(world, 7)
     await world.conversation.skip(world.contact(7), survey_id, visit)
@@ -293,6 +308,21 @@ async def test_the_lucky_draw_is_reproducible_auditable_and_drawn_once(world):
     assert len(won) == 2
     [audit, *_] = [line for line in await audit_lines(world.db) if "winners" in line]
     assert "verified" in audit
+
+
+async def test_the_draw_leaves_out_customers_who_opted_out_or_blocked_the_bot(world):
+    for chat in (41, 42, 43):
+        survey_id, visit = await at_last_question(world, chat)
+        await world.conversation.skip(world.contact(chat), survey_id, visit)
+    await world.conversation.opt_out(world.contact(41))
+    async with world.db.transaction() as tx:
+        blocked = await tx.customers.by_telegram_chat(42)
+        blocked.unreachable_at = world.clock.now()
+        staying = await tx.customers.by_telegram_chat(43)
+        staying_id = staying.id
+    world.clock.set(world.clock.now() + timedelta(days=40))
+    result = await world.draws.run("monthly_draw")
+    assert result is not None and result.candidates == [staying_id]
 
 
 async def test_the_report_counts_redemptions_and_reorders(world):

@@ -72,6 +72,9 @@ async def test_an_offset_sent_without_encoding_its_plus_still_counts(client, see
         ({"min_score": 5, "max_score": 2}, "max_score"),
         ({"score": "happiness"}, "score"),
         ({"has_comment": "maybe"}, "has_comment"),
+        ({"to": "9999-12-31"}, "to"),  # past the end of datetime once it is a day's end
+        ({"from": "0001-01-01T00:00+05:00"}, "from"),  # before year 1 in UTC
+        ({"from": "2026-01-01", "to": "2199-12-30", "group_by": "day"}, "group_by"),
     ],
 )
 async def test_a_bad_parameter_is_a_422_naming_it(client, params, field):

@@ -115,3 +115,9 @@ async def test_the_flows_page_shows_what_is_live_and_its_funnel(make_client):
     assert "csat" in section and "default" in section
     bars = re.findall(r'data-label="([^"]+)" data-value="(\d+)"', section)
     assert bars == [("Sent", "1"), ("Started", "1"), ("Completed", "1")]
+
+
+async def test_a_trend_over_centuries_by_day_is_a_clear_400(make_client):
+    client = await signed_in_as(make_client, "marketer")
+    page = await client.get("/dashboard/overview?period=day&from=2001-01-01&to=2199-12-31")
+    assert page.status_code == 400 and "at most 1500" in page.text

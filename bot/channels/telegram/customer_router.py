@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.callbacks import AnswerButton, SkipButton, StopButton
 from bot.channels.telegram.contacts import contact_of_callback, contact_of_message
+from bot.domain.rich_text import popup_text
 from bot.services.conversation import ConversationService
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ async def on_answer_button(
         toast = await conversation.press(
             contact, callback_data.survey, callback_data.visit, callback_data.value
         )
-    await callback.answer(toast or None)
+    await callback.answer(popup_text(toast))
 
 
 async def on_skip_button(
@@ -72,7 +73,7 @@ async def on_skip_button(
     toast = ""
     if contact is not None:
         toast = await conversation.skip(contact, callback_data.survey, callback_data.visit)
-    await callback.answer(toast or None)
+    await callback.answer(popup_text(toast))
 
 
 async def on_stop_button(
@@ -82,7 +83,7 @@ async def on_stop_button(
     toast = ""
     if contact is not None:
         toast = await conversation.stop_survey(contact, callback_data.survey)
-    await callback.answer(toast or None)
+    await callback.answer(popup_text(toast))
 
 
 async def on_unknown_button(callback: CallbackQuery) -> None:

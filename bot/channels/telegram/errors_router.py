@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from bot.domain.locales import choose_locale
+from bot.domain.rich_text import popup_text
 from bot.domain.texts import MessageTexts
 from bot.errors import SurveybotError
 
@@ -40,7 +41,7 @@ async def on_error(event: ErrorEvent, bot: Bot, texts: MessageTexts) -> bool:
     apology = texts.phrase("try_again", locale)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(apology, show_alert=True)
+            await update.callback_query.answer(popup_text(apology), show_alert=True)
         elif update.message is not None and update.message.chat.type == "private":
             await bot.send_message(update.message.chat.id, apology)
     except TelegramAPIError:

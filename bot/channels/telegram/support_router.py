@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.callbacks import CaseButton
 from bot.channels.telegram.staff import StaffGate
+from bot.domain.rich_text import popup_text
 from bot.services.case_relay import CaseRelay
 from bot.services.cases import CaseService
 
@@ -21,7 +22,7 @@ async def on_case_button(
 ) -> None:
     staff = await staff_gate.staff(bot, callback.from_user)
     if staff is None:
-        await callback.answer(cases.cards.phrase("not_staff"), show_alert=True)
+        await callback.answer(popup_text(cases.cards.phrase("not_staff")), show_alert=True)
         return
     if callback_data.action == "claim":
         toast = await cases.claim(staff, callback_data.case)
@@ -29,7 +30,7 @@ async def on_case_button(
         toast = await cases.resolve(staff, callback_data.case)
     else:
         toast = await cases.extra_action(staff, callback_data.case, callback_data.action)
-    await callback.answer(toast)
+    await callback.answer(popup_text(toast))
 
 
 async def cmd_cases(message: Message, bot: Bot, staff_gate: StaffGate, cases: CaseService) -> None:

@@ -19,6 +19,13 @@ class CustomerRepository:
     async def get(self, customer_id: int) -> Customer | None:
         return await self.session.get(Customer, customer_id)
 
+    async def lock(self, customer_id: int) -> None:
+        """Hold the customer's row until commit (PostgreSQL), so checks across their
+        surveys, like "one voucher per customer a month", see each other's writes."""
+        await self.session.execute(
+            select(Customer.id).where(Customer.id == customer_id).with_for_update()
+        )
+
     async def by_telegram_chat(self, chat_id: int) -> Customer | None:
         result = await self.session.execute(
             select(Customer).where(Customer.telegram_chat_id == chat_id)

@@ -11,10 +11,16 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from bot.services.insight import Insight, ResponseFilter, ResponseRow
+from bot.services.insight import Insight, ResponseFilter, ResponseRow, TooManyPeriods
 from bot.web.dashboard.charts_svg import ChartPoint, bar_chart, line_chart
 from bot.web.dashboard.filters import FilterForm, parse_filters
-from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, for_page
+from bot.web.dashboard.page_context import (
+    PREFIX,
+    DashboardRoute,
+    PageContext,
+    Refusal,
+    for_page,
+)
 from bot.web.dashboard.roles import Page
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
@@ -38,7 +44,10 @@ async def overview_page(context: OverviewContext) -> HTMLResponse:
     insight = context.runtime.insight
     form = await _form(context)
     metrics = await insight.metrics(form.filter)
-    trend = await insight.trend(form.filter, form.period)
+    try:
+        trend = await insight.trend(form.filter, form.period)
+    except TooManyPeriods as exc:
+        raise Refusal(400, "bad_request_title", str(exc)) from None
     themes = await insight.themes(form.filter, limit=10)
     t = context.t
     charts = []
