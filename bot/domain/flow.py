@@ -34,6 +34,7 @@ IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 OPTION_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,23}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 TEMPLATE_SUFFIX = ".j2"
+TEXT_ANSWER_LIMIT = 4000  # the longest a text step may accept (a Telegram message is 4096)
 
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 OptionId = Annotated[str, StringConstraints(pattern=OPTION_ID_PATTERN)]
@@ -235,7 +236,7 @@ class TextStep(_StepBase):
 
     kind: Literal[StepKind.TEXT]
     optional: bool = False
-    max_length: int = Field(default=1000, ge=1, le=4000)
+    max_length: int = Field(default=1000, ge=1, le=TEXT_ANSWER_LIMIT)
 
 
 class EndStep(_Strict):

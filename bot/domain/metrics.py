@@ -163,14 +163,25 @@ def ces(values: Iterable[int], cutoffs: Cutoffs = DEFAULT_CUTOFFS) -> CesResult:
     return CesResult(len(answers), _mean(answers), easy, _percent(easy, len(answers)))
 
 
+def _pooled(
+    parts: Parts, scale: tuple[int, int], metric: str, counted: Callable[[list[int], Cutoffs], int]
+) -> tuple[list[int], int]:
+    """All parts' answers in one list, and the sum of what `counted` finds in each part
+    against that part's own cut-offs."""
+    answers: list[int] = []
+    count = 0
+    for values, cutoffs in parts:
+        own = _answers(values, scale, metric)
+        count += counted(own, cutoffs)
+        answers += own
+    return answers, count
+
+
 def csat_of_parts(parts: Parts) -> CsatResult:
     """CSAT over several flows' answers, each part against its own cut-offs."""
-    answers: list[int] = []
-    satisfied = 0
-    for values, cutoffs in parts:
-        own = _answers(values, CSAT_SCALE, "CSAT")
-        satisfied += csat(own, cutoffs).satisfied
-        answers += own
+    answers, satisfied = _pooled(
+        parts, CSAT_SCALE, "CSAT", lambda own, cutoffs: csat(own, cutoffs).satisfied
+    )
     return CsatResult(len(answers), satisfied, _percent(satisfied, len(answers)), _mean(answers))
 
 
@@ -186,12 +197,7 @@ def nps_of_parts(parts: Parts) -> NpsResult:
 
 def ces_of_parts(parts: Parts) -> CesResult:
     """CES over several flows' answers, each part against its own cut-offs."""
-    answers: list[int] = []
-    easy = 0
-    for values, cutoffs in parts:
-        own = _answers(values, CES_SCALE, "CES")
-        easy += ces(own, cutoffs).easy
-        answers += own
+    answers, easy = _pooled(parts, CES_SCALE, "CES", lambda own, cutoffs: ces(own, cutoffs).easy)
     return CesResult(len(answers), _mean(answers), easy, _percent(easy, len(answers)))
 
 

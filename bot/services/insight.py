@@ -88,7 +88,7 @@ class TooManyPeriods(ValueError):
     """A report by day/week/month over a span that would list too many periods."""
 
 
-def check_periods(filters: ResponseFilter, period: Period | None, now: datetime) -> None:
+def _check_periods(filters: ResponseFilter, period: Period | None, now: datetime) -> None:
     """TooManyPeriods when grouping `filters`' dates by `period` lists more than
     MAX_PERIODS (an open end counts as now: the data ends there)."""
     if period is None or filters.start is None:
@@ -290,7 +290,6 @@ class Insight:
         order with empty periods included; other groups by key (no value last).
         """
         grouping = Grouping.parse(group_by)
-        check_periods(filters, grouping.period if grouping else None, self.clock.now())
         overall, groups = await self._tallies(filters, grouping)
         flows = sorted({flow for kind in SCORES for flow in overall.scores[kind]})
         result: dict[str, Any] = {
@@ -312,7 +311,6 @@ class Insight:
         grouping = Grouping.parse(period)
         if grouping is None or grouping.period is None:
             raise ValueError(f"period must be day, week or month, got {period!r}")
-        check_periods(filters, grouping.period, self.clock.now())
         _, groups = await self._tallies(filters, grouping, funnel=False, cases=False)
         points = []
         for key, tally in self._ordered(groups, grouping, filters):
@@ -421,6 +419,8 @@ class Insight:
         funnel: bool = True,
         cases: bool = True,
     ) -> tuple[Tally, dict[str | None, Tally]]:
+        # Before any reading: every report by period lists each period, empty or not.
+        _check_periods(filters, grouping.period if grouping else None, self.clock.now())
         overall = Tally()
         groups: dict[str | None, Tally] = defaultdict(Tally)
 

@@ -21,13 +21,13 @@ from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
-from bot.domain.flow import StepKind, TextStep
+from bot.domain.flow import TEXT_ANSWER_LIMIT, Flow, Step, StepKind, TextStep
 from bot.domain.timing import expire_at
 from bot.errors import StaleAnswer
 from bot.services.conversation import DeliveryKick
 from bot.services.survey_runner import WEB, SurveyRunner
 from bot.storage.database import Database
-from bot.storage.models import Survey
+from bot.storage.models import Customer, Survey
 from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 
@@ -67,7 +67,7 @@ class ChatPage:
     visit: int | None = None
     wants_text: bool = False  # a text box (the step asks for the customer's words)
     optional: bool = False
-    text_limit: int = 4000  # the step's max_length: the text box stops there
+    text_limit: int = TEXT_ANSWER_LIMIT  # the step's max_length: the text box stops there
 
 
 class WebChatService:
@@ -82,15 +82,14 @@ class WebChatService:
     async def open(self, token: str, languages: list[str]) -> ChatPage:
         """Show where the survey stands, changing nothing."""
         async with self.db.reading() as tx:
-            survey = await tx.surveys.by_token(token)
-            customer = await tx.customers.get(survey.customer_id) if survey else None
+            survey, customer = await _survey_and_customer(tx, token, lock=False)
             if survey is None or customer is None:
                 return ChatPage(PageState.UNKNOWN, self.fallback_locale(languages))
             status = SessionStatus(survey.status)
             if customer.opted_out_at is not None and status != SessionStatus.COMPLETED:
                 return await self._page(tx, survey, PageState.CLOSED)
             if status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
-                flow, _ = await self.runner.load(tx, survey)
+                flow = await self._flow(tx, survey)
                 locale = flow.pick_locale(customer.locale, *languages)
                 return ChatPage(PageState.WELCOME, locale)
             if status == SessionStatus.ACTIVE and survey.channel != WEB:
@@ -102,16 +101,15 @@ class WebChatService:
         or move it here if it was under way in Telegram (its question there loses its
         buttons). Anything else (done, closed, already here) changes nothing."""
         async with self.db.transaction() as tx:
-            survey = await tx.surveys.by_token(token, lock=True)
-            customer = await tx.customers.get(survey.customer_id) if survey else None
+            survey, customer = await _survey_and_customer(tx, token, lock=True)
             if survey is None or customer is None or customer.opted_out_at is not None:
                 return
             status = SessionStatus(survey.status)
             if status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
-                flow, _ = await self.runner.load(tx, survey)
+                flow = await self._flow(tx, survey)
                 survey.locale = flow.pick_locale(customer.locale, *languages)
                 await self.runner.begin(tx, survey, customer, WEB)
-                await self._arm_expiry(tx, survey)
+                await self._arm_expiry(tx, survey, flow)
                 log.info("web survey started", extra={"survey_id": survey.id})
             elif status == SessionStatus.ACTIVE and survey.channel != WEB:
                 survey.channel = WEB
@@ -143,13 +141,12 @@ class WebChatService:
         """One answer; a stale or repeated one (a double submit, a second tab, a closed
         survey) is ignored: the page then simply shows where the survey stands."""
         async with self.db.transaction() as tx:
-            survey = await tx.surveys.by_token(token, lock=True)
-            customer = await tx.customers.get(survey.customer_id) if survey else None
+            survey, customer = await _survey_and_customer(tx, token, lock=True)
             if survey is None or customer is None or survey.status != SessionStatus.ACTIVE:
                 return
             if visit is not None and visit != survey.visit:
                 return  # typed words meant for a question already answered
-            if isinstance(event, Typed) and not await self._wants_text(tx, survey):
+            if isinstance(event, Typed) and not _asks_for_words(await self._step(tx, survey)):
                 return  # the page offers a text box only where the step asks for words
             channel_before = survey.channel
             survey.channel = WEB  # what the engine says next is shown here
@@ -171,15 +168,17 @@ class WebChatService:
                 return
         self.delivery.kick()  # escalation cards, vouchers to other chats
 
-    async def _wants_text(self, tx: UnitOfWork, survey: Survey) -> bool:
-        if not survey.current_step:
-            return False
-        flow, _ = await self.runner.load(tx, survey)
-        step = flow.step(survey.current_step)
-        return isinstance(step, TextStep) and step.kind == StepKind.TEXT
+    async def _flow(self, tx: UnitOfWork, survey: Survey) -> Flow:
+        """The flow version the survey runs (without its answers: none are needed)."""
+        return await self.runner.flows.version(tx, survey.flow_id, survey.flow_version)
 
-    async def _arm_expiry(self, tx: UnitOfWork, survey: Survey) -> None:
-        flow, _ = await self.runner.load(tx, survey)
+    async def _step(self, tx: UnitOfWork, survey: Survey) -> Step | None:
+        """The step waiting for an answer, if any."""
+        if not survey.current_step:
+            return None
+        return (await self._flow(tx, survey)).step(survey.current_step)
+
+    async def _arm_expiry(self, tx: UnitOfWork, survey: Survey, flow: Flow) -> None:
         now = self.clock.now()
         closing = expire_at(now, flow.trigger) if flow.trigger is not None else None
         if closing is not None:
@@ -197,11 +196,10 @@ class WebChatService:
             }.get(status, PageState.CLOSED)
         bubbles, live = await self._transcript(tx, survey)
         choices: list[list[Choice]] = []
-        visit, wants_text, optional, text_limit = None, False, False, ChatPage.text_limit
-        if state == PageState.OPEN and survey.current_step:
-            flow, _ = await self.runner.load(tx, survey)
-            step = flow.step(survey.current_step)
-            wants_text = await self._wants_text(tx, survey)
+        visit, wants_text, optional, text_limit = None, False, False, TEXT_ANSWER_LIMIT
+        step = await self._step(tx, survey) if state == PageState.OPEN else None
+        if step is not None:
+            wants_text = _asks_for_words(step)
             optional = bool(getattr(step, "optional", False))
             text_limit = int(getattr(step, "max_length", text_limit))
             visit = survey.visit
@@ -245,3 +243,15 @@ class WebChatService:
         if default is not None:
             return default.pick_locale(*languages)
         return next((lang for lang in languages if lang in ("vi", "en")), "vi")
+
+
+async def _survey_and_customer(
+    tx: UnitOfWork, token: str, *, lock: bool
+) -> tuple[Survey | None, Customer | None]:
+    survey = await tx.surveys.by_token(token, lock=lock)
+    customer = await tx.customers.get(survey.customer_id) if survey else None
+    return survey, customer
+
+
+def _asks_for_words(step: Step | None) -> bool:
+    return isinstance(step, TextStep) and step.kind == StepKind.TEXT

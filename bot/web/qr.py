@@ -9,6 +9,8 @@ import segno
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from bot.storage.repositories.surveys import TOKEN_MAX_LENGTH
+
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
@@ -32,7 +34,7 @@ async def survey_qr_code(
     ),
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
-    if len(token) > 64:
+    if len(token) > TOKEN_MAX_LENGTH:
         raise HTTPException(404, "no survey has this link")
     async with runtime.db.reading() as tx:
         survey = await tx.surveys.by_token(token)

@@ -9,8 +9,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from bot.domain.flow import TEXT_ANSWER_LIMIT
 from bot.services.demo import demo_survey
 from bot.services.web_chat import ChatPage, PageState
+from bot.storage.repositories.surveys import TOKEN_MAX_LENGTH
 from bot.web.chat_html import to_web_html
 from bot.web.dashboard.page_context import templates_at
 
@@ -19,8 +21,6 @@ if TYPE_CHECKING:
 
 router = APIRouter(include_in_schema=False)
 
-TOKEN_LIMIT = 64
-TEXT_LIMIT = 4000  # what the text box allows; a Telegram message holds 4096
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -102,7 +102,7 @@ def _render(request: Request, runtime: Runtime, token: str, page: ChatPage) -> H
 async def chat_page(token: str, request: Request) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
     languages = _languages(request)
-    if len(token) > TOKEN_LIMIT:
+    if len(token) > TOKEN_MAX_LENGTH:
         page = ChatPage(PageState.UNKNOWN, runtime.web_chat.fallback_locale(languages))
     else:
         page = await runtime.web_chat.open(token, languages)
@@ -127,7 +127,7 @@ async def chat_answer(token: str, request: Request) -> Response:
     nothing). The form is read leniently: whatever a browser or a hand-made post sends,
     an answer that does not fit the open question is ignored, never a 4xx page."""
     runtime: Runtime = request.app.state.runtime
-    if len(token) <= TOKEN_LIMIT:
+    if len(token) <= TOKEN_MAX_LENGTH:
         form = await request.form()
         action = _field(form, "action", 16) or "answer"
         visit = _visit(_field(form, "visit", 12))
@@ -162,4 +162,4 @@ def _typed_text(form: FormData) -> str:
     more than a message holds (a textarea's maxlength counts CR LF as one)."""
     raw = form.get("text")
     text = raw if isinstance(raw, str) else ""
-    return text.replace("\r\n", "\n").replace("\r", "\n")[:TEXT_LIMIT]
+    return text.replace("\r\n", "\n").replace("\r", "\n")[:TEXT_ANSWER_LIMIT]

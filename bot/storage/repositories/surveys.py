@@ -13,6 +13,7 @@ from bot.domain.engine import SessionStatus
 from bot.storage.models import Survey
 
 TOKEN_BYTES = 24  # 32 URL-safe characters, 192 random bits
+TOKEN_MAX_LENGTH = 64  # Telegram's /start payload limit; the column's width
 
 
 def new_token() -> str:

@@ -131,7 +131,7 @@ class VoucherRepository:
     async def for_order(self, campaign_id: str, order_id: int) -> Voucher | None:
         return await self._one(Voucher.campaign_id == campaign_id, Voucher.order_id == order_id)
 
-    async def for_survey_or_case(self, survey_id: int | None, case_id: int) -> list[Voucher]:
+    async def for_survey_or_case(self, survey_id: int, case_id: int) -> list[Voucher]:
         """Every voucher the survey earned or the case compensated with, oldest first."""
         statement = (
             select(Voucher)
