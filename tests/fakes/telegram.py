@@ -43,8 +43,11 @@ truthy, else AssertionError with the chat logs; `await wait_for_message(chat_id,
 contains=None, timeout=10, after=None)` returns the newest matching bot message.
 
 Misbehave: `rate_limits = RateLimits(...)` (off by default; `RateLimits.telegram(scale)`),
-`fail_next(method, status=500, retry_after=None, times=1, chat_id=None, processed=False)`
-(recorded in `injected_faults`, not in `rejected`), `delay(method, seconds)`.
+`fail_next(method, status=500, retry_after=None, times=1, chat_id=None, processed=False,
+body=None)` (a 429 without retry_after has no `parameters`; `body` is a raw HTML page like
+a proxy's 502), `stall_next(method, seconds, times=1, chat_id=None, processed=False)` (a
+timeout: held before arriving, or after taking effect); all recorded in `injected_faults`,
+not in `rejected`. `delay(method, seconds)`.
 
 Stricter than Telegram, on purpose: unescaped `&` and unknown HTML attributes are refused
 (see telegram_html) and a button with several actions is refused. Calls of unknown
@@ -194,6 +197,8 @@ class FakeTelegram:
         except ApiError as e:
             return web.json_response(e.envelope(), status=e.status)
         status, body = await self._execute(token, method, raw, files, connected)
+        if isinstance(body, str):  # an injected proxy page, not a Bot API answer
+            return web.Response(status=status, text=body, content_type="text/html")
         return web.json_response(body, status=status)
 
     async def _execute_reply(
@@ -208,7 +213,7 @@ class FakeTelegram:
         raw: dict[str, Any],
         files: dict[str, UploadedFile],
         connected: Callable[[], bool],
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any] | str]:
         name = self.api.canonical(method)
         params: dict[str, Any] = dict(raw)
         fault: Fault | None = None
@@ -219,8 +224,12 @@ class FakeTelegram:
             if seconds := self._delays.get(name.lower()):
                 await asyncio.sleep(seconds)
             fault = self._faults.take(name, params)
-            if fault is not None and not fault.processed:
-                return self._fail(self.injected_faults, name, params, fault.error())
+            if fault is not None and fault.stall and not fault.processed:
+                await asyncio.sleep(fault.stall)  # stuck on the way to Telegram
+                if not connected():  # the client gave up first: it never arrived
+                    return self._stalled(name, params, fault, "the request never arrived")
+            if fault is not None and fault.status is not None and not fault.processed:
+                return self._fail(self.injected_faults, name, params, fault.error(), fault.body)
             ctx = CallContext(token, int(token.split(":")[0]), connected)
             result = await self.api.call(ctx, name, params)
         except ApiError as e:
@@ -228,13 +237,30 @@ class FakeTelegram:
             return self._fail(records, name or method, params, e)
         self.calls.append(ApiCall(name, params, self._clock(), result))
         self.world.pulse.notify()
-        if fault is not None:
-            return self._fail(self.injected_faults, name, params, fault.error())
+        if fault is not None and fault.stall and fault.processed:
+            await asyncio.sleep(fault.stall)  # done, but the answer is stuck on the way back
+            if not connected():
+                return self._stalled(name, params, fault, "processed; the answer was lost")
+        if fault is not None and fault.status is not None:
+            return self._fail(self.injected_faults, name, params, fault.error(), fault.body)
         return 200, {"ok": True, "result": result}
 
-    def _fail(
-        self, records: list[Rejection], method: str, params: dict[str, Any], error: ApiError
+    def _stalled(
+        self, method: str, params: dict[str, Any], fault: Fault, what: str
     ) -> tuple[int, dict[str, Any]]:
+        error = f"stalled {fault.stall:g}s: {what}"
+        self.injected_faults.append(Rejection(method, params, self._clock(), 504, error))
+        self.world.pulse.notify()
+        return 504, {"ok": False, "error_code": 504, "description": error}
+
+    def _fail(
+        self,
+        records: list[Rejection],
+        method: str,
+        params: dict[str, Any],
+        error: ApiError,
+        page: str | None = None,
+    ) -> tuple[int, dict[str, Any] | str]:
         if error.status == 429:
             self.too_many_requests += 1
         records.append(
@@ -243,7 +269,7 @@ class FakeTelegram:
             )
         )
         self.world.pulse.notify()
-        return error.status, error.envelope()
+        return error.status, page if page is not None else error.envelope()
 
     # ----- set-up ----------------------------------------------------------------------
 
@@ -308,9 +334,35 @@ class FakeTelegram:
         chat_id: int | None = None,
         description: str | None = None,
         processed: bool = False,
+        body: str | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` fail with `status` (429 -> retry_after)."""
-        self._faults.add(Fault(method, status, times, chat_id, retry_after, description, processed))
+        """Make the next `times` calls of `method` fail with `status`.
+
+        A 429 carries `retry_after` when given and no `parameters` at all otherwise;
+        `body` answers with that raw page (text/html) instead of a JSON envelope, as a
+        proxy in front of the Bot API does."""
+        self._faults.add(
+            Fault(method, status, times, chat_id, retry_after, description, processed, body)
+        )
+
+    def stall_next(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        times: int = 1,
+        chat_id: int | None = None,
+        processed: bool = False,
+    ) -> None:
+        """Hold the next `times` calls of `method` for `seconds` before answering: a
+        timeout for a client that waits less.
+
+        `processed=False`: the request is stuck on the way; if the client gave up by
+        then, it never arrived (nothing is sent), otherwise it is handled, just late.
+        `processed=True`: the call takes effect at once and its answer is held (Telegram
+        delivered the message; the client cannot know). Both are in `injected_faults`
+        when the client had gone."""
+        self._faults.add(Fault(method, None, times, chat_id, processed=processed, stall=seconds))
 
     def delay(self, method: str, seconds: float | None) -> None:
         """Answer every call of `method` `seconds` late (None or 0 switches it off)."""

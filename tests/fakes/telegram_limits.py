@@ -86,20 +86,29 @@ class Fault:
     """A failure to return for the next `times` calls of `method` (optionally to one chat).
 
     With `processed=True` the call takes effect and only the response is lost, like a
-    timeout after Telegram already delivered the message.
+    timeout after Telegram already delivered the message. A 429 without `retry_after`
+    carries no `parameters` at all (as some proxies and Bot API servers answer). `body`
+    replaces Telegram's JSON envelope with a raw page (a proxy's HTML "502 Bad Gateway").
+    `stall` seconds: the request is held that long first; `status=None` then means no
+    error of its own (see FakeTelegram.stall_next).
     """
 
     method: str
-    status: int
+    status: int | None
     times: int
     chat_id: int | None = None
     retry_after: int | None = None
     description: str | None = None
     processed: bool = False
+    body: str | None = None
+    stall: float = 0.0
 
     def error(self) -> ApiError:
+        assert self.status is not None, "a stall has no error of its own"
         if self.status == 429:
-            return too_many_requests(self.retry_after or 1)
+            if self.retry_after is None:
+                return ApiError(429, self.description or "Too Many Requests")
+            return too_many_requests(self.retry_after)
         description = self.description or STATUS_TEXT.get(self.status, "Injected failure")
         return ApiError(self.status, description, self.retry_after)
 

@@ -10,6 +10,7 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -507,6 +508,66 @@ async def test_a_processed_fault_delivers_the_message_but_loses_the_answer(
         await bot.send_message(LAN, "x")
 
     assert [m.text for m in fake.chat(LAN)] == ["x"]
+
+
+async def raw_send(fake: FakeTelegram) -> tuple[int, str, str]:
+    """sendMessage over plain HTTP: status, content type and body as they come."""
+    url = f"{fake.base_url}/bot{fake.token}/sendMessage"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json={"chat_id": LAN, "text": "x"}) as response,
+    ):
+        return response.status, response.content_type, await response.text()
+
+
+async def test_a_429_without_retry_after_carries_no_parameters(fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", 429)
+
+    status, _, body = await raw_send(fake)
+
+    assert status == 429
+    assert "parameters" not in body and "Too Many Requests" in body
+    assert fake.too_many_requests == 1
+
+
+async def test_a_proxy_error_page_is_html_not_json(fake: FakeTelegram) -> None:
+    page = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+    fake.fail_next("sendMessage", 502, body=page)
+
+    assert await raw_send(fake) == (502, "text/html", page)
+    assert fake.chat(LAN) == []
+
+
+async def test_a_request_stalled_past_the_clients_patience_never_arrives(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.stall_next("sendMessage", 0.5)
+
+    with pytest.raises(TelegramNetworkError, match="timeout"):
+        await bot.send_message(LAN, "x", request_timeout=0.1)
+
+    await fake.wait_for(lambda f: f.injected_faults, timeout=5)
+    assert fake.chat(LAN) == [] and fake.calls_to("sendMessage") == []
+
+
+async def test_a_stall_the_client_waits_out_is_only_slow(fake: FakeTelegram, bot: Bot) -> None:
+    fake.stall_next("sendMessage", 0.1)
+
+    await bot.send_message(LAN, "x", request_timeout=5)
+
+    assert [m.text for m in fake.chat(LAN)] == ["x"] and fake.injected_faults == []
+
+
+async def test_a_stalled_answer_after_processing_still_delivers(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.stall_next("sendMessage", 0.5, processed=True)
+
+    with pytest.raises(TelegramNetworkError, match="timeout"):
+        await bot.send_message(LAN, "x", request_timeout=0.1)
+
+    assert [m.text for m in fake.chat(LAN)] == ["x"]
+    await fake.wait_for(lambda f: f.injected_faults, timeout=5)
 
 
 async def test_delay_slows_one_method_down(fake: FakeTelegram, bot: Bot) -> None:
