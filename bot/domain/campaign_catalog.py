@@ -22,7 +22,7 @@ from bot.domain.campaigns import (
 from bot.domain.flow import EndStep
 from bot.domain.flow_catalog import FlowCatalog
 from bot.domain.rich_text import html_problems
-from bot.domain.safe_yaml import Document, YamlProblem, load_yaml
+from bot.domain.safe_yaml import Document, YamlProblem, load_yaml, read_yaml_file
 from bot.domain.safe_yaml import Path as DataPath
 from bot.domain.sample_data import sample_context
 from bot.domain.schema_errors import FileProblem, SchemaVocabulary, schema_problems
@@ -118,7 +118,13 @@ def check_campaigns(
     if not directory.is_dir():
         return catalog, problems
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        campaign, document, found = read_campaign(path.read_bytes(), str(path))
+        try:
+            source = read_yaml_file(path)
+        except (YamlProblem, OSError) as exc:
+            reason = str(exc) if isinstance(exc, YamlProblem) else f"cannot read it: {exc}"
+            problems.append(FileProblem(str(path), 1, 1, reason, "keep it small and readable"))
+            continue
+        campaign, document, found = read_campaign(source, str(path))
         if campaign is not None and document is not None and texts is not None:
             found += _message_problems(campaign, document, str(path), texts)
         if campaign is not None and campaign.id in catalog.campaigns:

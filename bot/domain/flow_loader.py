@@ -21,7 +21,7 @@ from bot.domain.flow import (
     TextStep,
     Trigger,
 )
-from bot.domain.safe_yaml import Document, YamlProblem, load_yaml
+from bot.domain.safe_yaml import Document, YamlProblem, load_yaml, read_yaml_file
 from bot.domain.safe_yaml import Path as DataPath
 from bot.domain.schema_errors import FileProblem, SchemaVocabulary, schema_problems, value_at
 
@@ -73,7 +73,9 @@ def read_flow(source: bytes, file: str) -> tuple[LoadedFlow | None, list[FilePro
 
 def read_flow_file(path: Path) -> tuple[LoadedFlow | None, list[FileProblem]]:
     try:
-        source = path.read_bytes()
+        source = read_yaml_file(path)
+    except YamlProblem as exc:
+        return None, [FileProblem(str(path), 1, 1, str(exc), "keep a flow file under 512 KiB")]
     except OSError as exc:
         return None, [
             FileProblem(

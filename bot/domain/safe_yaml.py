@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -79,6 +80,16 @@ class _NoAliasLoader(yaml.SafeLoader):
                 mark.column + 1,
             )
         return super().compose_node(parent, index)
+
+
+def read_yaml_file(path: pathlib.Path) -> bytes:
+    """A YAML file's bytes, refusing one over MAX_YAML_BYTES before reading it all (a 2 GB
+    file must not be loaded to learn that it is too big). OSError if it cannot be read."""
+    with path.open("rb") as file:
+        data = file.read(MAX_YAML_BYTES + 1)
+    if len(data) > MAX_YAML_BYTES:
+        raise YamlProblem(f"the file is over {MAX_YAML_BYTES // 1024} KiB; split it up")
+    return data
 
 
 def load_yaml(text: str | bytes) -> Document:

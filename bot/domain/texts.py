@@ -4,7 +4,8 @@ A flow step's `text` is either a template file name (`post_purchase/csat.j2`, lo
 templates/messages/<locale>/) or inline Jinja2, optionally per locale. The bot's own
 phrases (help, opt-out confirmation, hints) are files under templates/messages/<locale>/bot/
 so a shop can reword them. Variables are HTML-escaped (autoescape): a customer called
-`<Lan>` cannot break Telegram's HTML parse mode.
+`<Lan>` cannot break Telegram's HTML parse mode. Rendering is bounded in time, output and
+the size of the values a template builds (bot.domain.template_limits).
 """
 
 from __future__ import annotations
@@ -16,16 +17,21 @@ from typing import Any
 
 from jinja2 import (
     ChainableUndefined,
-    FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateError,
     TemplateNotFound,
     Undefined,
 )
-from jinja2.sandbox import SandboxedEnvironment
 
 from bot.domain.flow import TEMPLATE_SUFFIX, LocalizedText
+from bot.domain.template_limits import (
+    DEFAULT_TIME_LIMIT,
+    BoundedFileLoader,
+    BoundedSandbox,
+    RenderLimitExceeded,
+    render_bounded,
+)
 from bot.errors import TemplateProblem
 
 FALLBACK_LOCALE = "en"
@@ -84,14 +90,15 @@ def pick_text(spec: LocalizedText, locale: str, default_locale: str) -> str:
 class MessageTexts:
     """Renders flow texts and the bot's own phrases from one templates directory."""
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, *, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
         self.messages_dir = Path(templates_dir) / "messages"
+        self.time_limit = time_limit
         self._lenient = self._environment(ChainableUndefined)
         self._strict = self._environment(StrictUndefined)
 
-    def _environment(self, undefined: type[Undefined]) -> SandboxedEnvironment:
-        return SandboxedEnvironment(
-            loader=FileSystemLoader(str(self.messages_dir)),
+    def _environment(self, undefined: type[Undefined]) -> BoundedSandbox:
+        return BoundedSandbox(
+            loader=BoundedFileLoader(self.messages_dir),
             autoescape=True,
             undefined=undefined,
             trim_blocks=True,
@@ -112,7 +119,7 @@ class MessageTexts:
         source = pick_text(spec, locale, default_locale)
         template = self._template(source, locale, strict)
         try:
-            return template.render(**context).strip()
+            return render_bounded(template, context, time_limit=self.time_limit).strip()
         except Exception as exc:  # a template can fail in any way (None >= 9, 1/0...)
             raise TemplateProblem(
                 f"{_describe(source, locale)} fails to render: {type(exc).__name__}: {exc}"
@@ -146,11 +153,13 @@ class MessageTexts:
                 ) from None
             except TemplateError as exc:
                 raise TemplateProblem(f"{_describe(source, locale)} is broken: {exc}") from None
+            except RenderLimitExceeded as exc:
+                raise TemplateProblem(f"{_describe(source, locale)} is refused: {exc}") from None
         return _inline(environment, source)
 
 
 @lru_cache(maxsize=1024)
-def _inline(environment: SandboxedEnvironment, source: str) -> Template:
+def _inline(environment: BoundedSandbox, source: str) -> Template:
     try:
         return environment.from_string(source)
     except TemplateError as exc:
