@@ -1,4 +1,7 @@
-"""`surveybot export responses`: the responses as CSV or XLSX, for a spreadsheet."""
+"""`surveybot export responses`: the responses as CSV or XLSX, for a spreadsheet.
+
+An export needs only the database: it neither loads nor checks the flows, templates or
+campaigns, so it works from any folder (an analyst's laptop, a cron job's home)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from bot.errors import SurveybotError
 from bot.services.export import ExportFormat
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.services.insight import Insight
 
 export_app = typer.Typer(help="Export survey data.", no_args_is_help=True)
 
@@ -37,15 +40,28 @@ def export_responses(
 ) -> None:
     """Every response (one row per survey) in the range, newest first."""
     from bot.cli import run_async, settings
-    from bot.runtime import offline_runtime
+    from bot.domain.clock import SystemClock
+    from bot.domain.flow_catalog import FlowCatalog
+    from bot.domain.timing import zone
+    from bot.runtime import prepare_schema
+    from bot.services.insight import Insight
+    from bot.storage.database import Database
 
     if format is ExportFormat.XLSX and output is None:
         raise typer.BadParameter("an XLSX workbook needs a file: add --output FILE.xlsx")
     config = settings()
 
     async def main() -> int:
-        async with offline_runtime(config) as runtime:
-            return await _export(runtime, from_, to, flow, format, output)
+        database = Database(config.database_url)
+        try:
+            await prepare_schema(database)
+            # No flows: the rows come from the stored answers and flow versions alone.
+            insight = Insight(
+                database, FlowCatalog(), SystemClock(), zone(config.default_timezone, "UTC")
+            )
+            return await _export(insight, from_, to, flow, format, output)
+        finally:
+            await database.dispose()
 
     count = run_async(main)
     if output is not None:
@@ -53,7 +69,7 @@ def export_responses(
 
 
 async def _export(
-    runtime: Runtime,
+    insight: Insight,
     from_: str | None,
     to: str | None,
     flow: str | None,
@@ -63,17 +79,18 @@ async def _export(
     from bot.services.export import write_csv, write_xlsx
     from bot.services.insight import ResponseFilter, parse_moment
 
-    tz = runtime.insight.timezone
+    tz = insight.timezone
     try:
         start = parse_moment(from_, tz) if from_ else None
         end = parse_moment(to, tz, end=True) if to else None
         filters = ResponseFilter(flow=flow, start=start, end=end)
     except ValueError as exc:
         raise SurveybotError(f"--from/--to: {exc}") from None
-    if flow is not None and flow not in await runtime.insight.known_flows():
-        known = ", ".join(sorted(runtime.catalog.flows)) or "none"
-        raise SurveybotError(f"no flow {flow!r} (flows: {known})")
-    rows = runtime.insight.rows(filters)
+    known_flows = await insight.known_flows()
+    if flow is not None and flow not in known_flows:
+        known = ", ".join(sorted(known_flows)) or "none"
+        raise SurveybotError(f"no flow {flow!r} in the database (flows: {known})")
+    rows = insight.rows(filters)
     if output is None:
         return await write_csv(rows, tz, sys.stdout)
     try:

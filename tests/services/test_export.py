@@ -91,12 +91,18 @@ async def test_xlsx_has_the_same_columns_and_keeps_text_as_text():
     assert first[COLUMNS.index("nps")] == 9
 
 
-def surveybot(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
+def surveybot(
+    *args: str, cwd: Path, database_url: str, shop_files: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`shop_files=False`: run as from another folder, where no flows or templates are."""
+    folders = {
         "SURVEYBOT_FLOWS_DIR": str(ROOT / "flows"),
         "SURVEYBOT_TEMPLATES_DIR": str(ROOT / "templates"),
         "SURVEYBOT_CAMPAIGNS_DIR": str(ROOT / "campaigns"),
+    }
+    environment = {
+        **{k: v for k, v in os.environ.items() if k not in folders},
+        **(folders if shop_files else {}),
         "SURVEYBOT_DATABASE_URL": database_url,
     }
     return subprocess.run(
@@ -124,6 +130,19 @@ async def test_the_export_command_writes_the_days_asked_for(database, database_u
     assert "wrote 2 response(s)" in result.stderr
     parsed = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8-sig"))))
     assert [r["nps"] for r in parsed] == ["0", "10"]
+
+
+async def test_the_export_command_needs_only_the_database(database, database_url, tmp_path):
+    await Seed(database).survey(nps=9, at=MONDAY)
+    elsewhere = tmp_path / "elsewhere"  # no flows/, templates/ or campaigns/ here
+    elsewhere.mkdir()
+    result = surveybot(
+        "export", "responses", cwd=elsewhere, database_url=database_url, shop_files=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "problem" not in result.stderr and "Traceback" not in result.stderr
+    parsed = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert [r["nps"] for r in parsed] == ["9"]
 
 
 async def test_the_export_command_explains_a_bad_date_or_flow(database, database_url, tmp_path):
