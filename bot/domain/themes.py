@@ -5,11 +5,13 @@ A comment becomes *terms*: lowercase words with their diacritics (Vietnamese "h�
 term ("giao hàng"), and a negation stays with the word it negates ("không tốt", "not
 good"), so a theme never loses its "not". Punctuation, emoji and line breaks end a
 clause; terms are only adjacent within one. Themes are the terms and, when adjacent terms
-recur, the pairs.
+recur, the pairs. Markup someone typed or pasted (`<script>`, `<img src=...>`, `&amp;`) is
+not words: tags are dropped and entities decoded before counting.
 """
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 import unicodedata
@@ -17,6 +19,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+# A tag starts with a letter right after "<" (so "<3" and "a < b" stay text).
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?>")
+_CODE_ELEMENT = re.compile(r"<(script|style)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng (combining)
 _OLD_STYLE_OA_OE = re.compile(f"o([{_TONES}])([ae])$")
 _OLD_STYLE_UY = re.compile(f"u([{_TONES}])y$")
@@ -112,6 +117,7 @@ def _language(locale: str) -> str:
 def _clauses(text: str, locale: str) -> list[list[str]]:
     """The terms of each clause of `text`."""
     language = _language(locale)
+    text = _TAG.sub("\n", _CODE_ELEMENT.sub("\n", html.unescape(text)))
     folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
     if language == "en":
         folded = folded.translate(_APOSTROPHES)

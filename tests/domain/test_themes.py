@@ -235,3 +235,15 @@ def test_counts_are_within_the_comments(comments):
 )
 def test_reason_counts(values, expected):
     assert reason_counts(values) == expected
+
+
+def test_markup_in_comments_is_not_counted_as_words():
+    comments = [
+        '<script>alert(1)</script> giao hàng chậm <img src="x" onerror="alert(1)">',
+        '<a href="https://shop.vn">giao hàng chậm</a> &amp; <b>tệ</b>',
+        "&lt;script&gt;steal()&lt;/script&gt; giao hàng chậm <3",
+    ]
+    phrases = {theme.phrase for theme in themes(comments, "vi")}
+    assert "giao hàng chậm" in phrases or "giao hàng" in phrases
+    words = {word for phrase in phrases for word in phrase.split()}
+    assert not words & {"script", "img", "src", "href", "alert", "onerror", "amp", "lt", "steal"}
