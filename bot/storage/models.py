@@ -409,8 +409,10 @@ class DashboardSession(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per key ("account:<login>", "ip:<address>"), shared by every worker
-    and kept across restarts: each failure past the free ones doubles the wait."""
+    """Sign-in attempts per key ("account:<login>", "ip:<address>"), shared by every worker
+    and kept across restarts. An attempt is counted in `failures` before its password is
+    checked (and given back when it was right); each one past the free ones doubles the
+    wait, `blocked_until`."""
 
     __tablename__ = "login_throttles"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,21 +120,16 @@ class UserRepository:
 
 
 class LoginThrottleRepository:
+    """Sign-in attempt counters. Every change is one statement on one row, so concurrent
+    sign-ins on any number of workers queue on that row instead of reading stale counts."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def blocked_until(self, keys: list[str], now: datetime) -> datetime | None:
-        """The latest moment any of the keys is blocked until, if that is still ahead."""
-        found = await self.session.execute(
-            select(func.max(LoginThrottle.blocked_until)).where(
-                LoginThrottle.key.in_(keys), LoginThrottle.blocked_until > now
-            )
-        )
-        return found.scalar_one_or_none()
-
-    async def record_failure(self, key: str, now: datetime, forget_before: datetime) -> int:
-        """Count one more failure atomically (concurrent workers cannot lose one) and return
-        the count; failures older than `forget_before` start the count afresh."""
+    async def count_attempt(self, key: str, now: datetime, forget_before: datetime) -> int | None:
+        """Count one more attempt and return the count, or None (counting nothing) while the
+        key is blocked. A count whose last attempt is older than `forget_before` starts
+        afresh. On PostgreSQL the row stays locked until the transaction ends."""
         insert = upsert(self.session, LoginThrottle).values(
             key=key, failures=1, last_failure_at=now, blocked_until=None
         )
@@ -147,13 +142,36 @@ class LoginThrottleRepository:
                 ),
                 "last_failure_at": now,
             },
+            where=or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until <= now),
         ).returning(LoginThrottle.failures)
         found = await self.session.execute(statement)
-        return int(found.scalar_one())
+        count = found.scalar_one_or_none()
+        return None if count is None else int(count)
+
+    async def blocked_until(self, key: str) -> datetime | None:
+        found = await self.session.execute(
+            select(LoginThrottle.blocked_until).where(LoginThrottle.key == key)
+        )
+        return found.scalar_one_or_none()
 
     async def block(self, key: str, until: datetime) -> None:
         await self.session.execute(
             update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=until)
+        )
+
+    async def release_attempt(self, key: str, blocked_until: datetime | None) -> None:
+        """Give back one counted attempt, and the wait it set unless a later one replaced it
+        (the wait before it had run out, or the attempt would not have been counted)."""
+        values: dict[str, object] = {"failures": LoginThrottle.failures - 1}
+        if blocked_until is not None:
+            values["blocked_until"] = case(
+                (LoginThrottle.blocked_until == blocked_until, null()),
+                else_=LoginThrottle.blocked_until,
+            )
+        await self.session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key, LoginThrottle.failures > 0)
+            .values(**values)
         )
 
     async def clear(self, key: str) -> None:

@@ -21,11 +21,11 @@ from bot.web.dashboard.passwords import (
 )
 from bot.web.dashboard.roles import Role
 from bot.web.dashboard.throttle import (
-    ACCOUNT_RULE,
-    ADDRESS_RULE,
-    FORGET_AFTER,
+    SignInThrottled,
     account_key,
-    address_key,
+    claim_attempt,
+    forgive,
+    gates_for,
 )
 
 
@@ -103,30 +103,26 @@ class Accounts:
 
     async def sign_in(self, raw_login: str, password: str, address: str) -> Account | SignInRefused:
         """The account when login and password match; otherwise why not, without telling
-        whether the login exists."""
+        whether the login exists. The attempt is counted (committed) before the password
+        is checked, so parallel attempts cannot all slip past the throttle."""
         login = fold_login(raw_login)[:300]
-        keys = [account_key(login), address_key(address)]
         now = self.clock.now()
-        async with self.db.reading() as tx:
-            blocked_until = await tx.login_throttles.blocked_until(keys, now)
-            user = await tx.users.by_login(login)
-        if blocked_until is not None:
-            return SignInRefused(throttled=True, retry_after=blocked_until - now)
+        try:
+            async with self.db.transaction() as tx:
+                claims = await claim_attempt(tx.login_throttles, gates_for(login, address), now)
+                user = await tx.users.by_login(login)
+        except SignInThrottled as refused:
+            return SignInRefused(throttled=True, retry_after=refused.retry_after)
         stored = user.password_hash if user is not None else None
         matches, rehashed = await asyncio.to_thread(verify_password, stored, password)
+        if not matches or user is None:
+            # Already counted; the wait this attempt set is the one to tell.
+            waits = [claim.blocked_until - now for claim in claims if claim.blocked_until]
+            return SignInRefused(throttled=False, retry_after=max(waits) if waits else None)
         async with self.db.transaction() as tx:
-            if matches and user is not None:
-                await tx.login_throttles.clear(keys[0])
-                await tx.users.signed_in(user.id, now, rehashed)
-                return Account.of(user)
-            waits = []
-            for key, rule in ((keys[0], ACCOUNT_RULE), (keys[1], ADDRESS_RULE)):
-                failures = await tx.login_throttles.record_failure(key, now, now - FORGET_AFTER)
-                wait = rule.wait_after(failures)
-                if wait:
-                    await tx.login_throttles.block(key, now + wait)
-                    waits.append(wait)
-        return SignInRefused(throttled=False, retry_after=max(waits) if waits else None)
+            await forgive(tx.login_throttles, claims)
+            await tx.users.signed_in(user.id, now, rehashed)
+        return Account.of(user)
 
 
 def _check_password(password: str, login: str) -> None:
