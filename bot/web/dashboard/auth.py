@@ -30,6 +30,7 @@ from bot.web.dashboard.sessions import (
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
 
 _MAX_FIELD = 1000  # longer logins or passwords are refused unread
+_NUL = "\x00"
 
 
 @router.get("/")
@@ -56,7 +57,7 @@ async def login(request: Request, context: Context) -> Response:
     settings = context.runtime.settings
     expected = read_cookie(request, settings, LOGIN_CSRF_COOKIE)
     target = form.get("next")
-    next_path = target if isinstance(target, str) else None
+    next_path = target if isinstance(target, str) and _NUL not in target else None
     if not csrf.tokens_match(expected, form.get(csrf.FIELD)):
         return _form(context, next_path, status=403, error=context.t["form_expired"])
     login_value, password = form.get("login"), form.get("password")
@@ -64,6 +65,10 @@ async def login(request: Request, context: Context) -> Response:
         return _form(context, next_path, status=400, error=context.t["wrong_password"])
     if len(login_value) > _MAX_FIELD or len(password) > _MAX_FIELD:
         return _form(context, next_path, status=400, error=context.t["wrong_password"])
+    if _NUL in login_value or _NUL in password:
+        # No login or password can hold one (PostgreSQL cannot even compare it): refused
+        # unread and uncounted, and not echoed back into the form.
+        return _form(context, next_path, status=400, error=context.t["bad_request"])
     address = request.client.host if request.client else "unknown"
     accounts = Accounts(context.runtime.db, context.runtime.clock)
     outcome = await accounts.sign_in(login_value, password, address)

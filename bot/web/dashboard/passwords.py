@@ -48,6 +48,8 @@ def password_problem(password: str, login: str) -> str | None:
         return f"the password is shorter than {MIN_PASSWORD} characters"
     if len(password) > MAX_PASSWORD:
         return f"the password is longer than {MAX_PASSWORD} characters"
+    if "\x00" in password:
+        return "the password contains a NUL character, which the sign-in form refuses"
     if fold_login(password) == login:
         return "the password is the login; choose another"
     return None
