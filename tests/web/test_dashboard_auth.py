@@ -6,6 +6,8 @@ import pytest
 
 from bot.domain.clock import ManualClock
 from bot.web.dashboard.accounts import Accounts
+from bot.web.dashboard.passwords import AccountError
+from bot.web.dashboard.roles import Role
 from tests.web.dashboard_client import (
     PASSWORD,
     add_user,
@@ -183,6 +185,13 @@ async def test_a_new_password_signs_the_user_out_everywhere(make_client):
     runtime = runtime_of(client)
     await Accounts(runtime.db, runtime.clock).set_password("lan", "a brand new secret")
     assert (await client.get("/dashboard/cases")).status_code == 303
+
+
+async def test_a_password_with_a_nul_cannot_be_set(make_client):
+    client = await dashboard_client(make_client)
+    runtime = runtime_of(client)
+    with pytest.raises(AccountError, match="NUL"):
+        await Accounts(runtime.db, runtime.clock).add("lan", Role.SUPPORT, "correct\x00horse")
 
 
 async def test_a_removed_user_is_signed_out(make_client):
