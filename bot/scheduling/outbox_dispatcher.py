@@ -1,11 +1,16 @@
-"""Delivers the outbox: claims due messages, paces them, sends them, records the outcome.
+"""Delivers the outbox: claims due messages, paces them, sends them, records each outcome.
 
 Two lanes run side by side: interactive replies (priority below BULK_PRIORITY) and bulk
-sends. Each lane claims a batch of due messages (the oldest undelivered one per chat, so
-a chat's messages arrive in order), waits for the rate limiter, and sends concurrently.
+sends. Each lane keeps up to a second's worth of messages in hand (the oldest undelivered
+one per chat, so a chat's messages arrive in order) and claims more as they finish, so a
+slow send holds up only its own chat. Sends wait for the rate limiter and go concurrently;
+each outcome is written as soon as its send returns (OutcomeWriter), and no more than a
+second's worth of sent messages may be waiting for that write: a crash can send again only
+those (docs/delivery.md).
 Outcomes: sent; 429 -> back in the queue after `retry_after` (only that chat waits);
 blocked/unknown chat -> failed and the customer marked unreachable; refused -> failed;
-network/5xx -> retried with exponential backoff, then failed.
+network trouble, 5xx, timeouts -> retried with exponential backoff, failed only after
+MAX_ATTEMPTS (about an hour of trying).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from bot.channels.base import Delivery, OutboundChannel
 from bot.domain.clock import Clock
 from bot.domain.engine import SessionStatus
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
+from bot.scheduling.outcomes import Outcome, OutcomeWriter
 from bot.scheduling.rate_limit import RateLimiter
 from bot.services.survey_runner import BULK_PRIORITY
 from bot.storage.database import Database
@@ -31,7 +37,9 @@ from bot.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# Failed attempts before a message fails for good: with the backoff below (2 s, 4 s, ...
+# at most 5 minutes) that is about an hour of a network or Telegram outage.
+MAX_ATTEMPTS = 20
 LONG_WAIT = 1.0  # a rate-limit wait longer than this goes back to the queue instead
 
 
@@ -44,22 +52,10 @@ class Lane:
 
 INTERACTIVE_LANE = Lane("interactive", -1000, BULK_PRIORITY - 1)
 BULK_LANE = Lane("bulk", BULK_PRIORITY, 1000)
+LANES = (INTERACTIVE_LANE, BULK_LANE)
 
 UnreachableHandler = Callable[[str, int, str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one claimed message; a batch's outcomes are recorded together."""
-
-    row_id: int
-    status: str  # sent | pending (to retry) | failed | cancelled
-    message_id: int | None = None
-    error: str | None = None
-    retry_in: float = 0.0
-    rate_limited: bool = False  # Telegram said 429: pause this chat for `retry_in`
-    failed_attempt: bool = False
-    unreachable_chat: tuple[str, int] | None = None
+Claimed = list[tuple[OutboxMessage, Delivery | Outcome]]
 
 
 def backoff(attempt: int) -> float:
@@ -80,7 +76,6 @@ class OutboxDispatcher:
         lease: timedelta = timedelta(seconds=60),
         idle_poll: float = 1.0,
         concurrency: int = 64,
-        drainers_per_lane: int = 2,
     ) -> None:
         self.db = db
         self.channels = dict(channels)
@@ -90,10 +85,12 @@ class OutboxDispatcher:
         self.lease = lease
         self.idle_poll = idle_poll
         self._slots = asyncio.Semaphore(concurrency)
-        # Two drainers per lane: one sends a batch while the other claims or records one.
-        # Safe: a chat's next message cannot be claimed while its previous one is in flight.
-        self.drainers_per_lane = drainers_per_lane
-        self._kicks = {lane.name: asyncio.Event() for lane in (INTERACTIVE_LANE, BULK_LANE)}
+        # Sent, outcome not written yet: what a crash would send again. At most a second's
+        # worth; in normal running the limiter keeps it far below that.
+        self.unwritten_limit = self.batch_size
+        self._unwritten = asyncio.Semaphore(self.unwritten_limit)
+        self.outcomes = OutcomeWriter(db, clock, retry_for=lease)
+        self._wake = {lane.name: asyncio.Event() for lane in LANES}
         self._stopping = asyncio.Event()
 
     @property
@@ -102,45 +99,72 @@ class OutboxDispatcher:
         return max(1, min(500, int(self.limiter.limits.global_per_second * LONG_WAIT)))
 
     def kick(self) -> None:
-        for event in self._kicks.values():
+        for event in self._wake.values():
             event.set()
 
     async def run(self) -> None:
-        """Deliver until stop() is called."""
+        """Deliver until stop() is called; returns once every message in hand is recorded."""
         if not self.channels:
             await self._stopping.wait()  # nothing to deliver through; idle until shutdown
             return
-        await asyncio.gather(
-            *(
-                self._run_lane(lane)
-                for lane in (INTERACTIVE_LANE, BULK_LANE)
-                for _ in range(self.drainers_per_lane)
-            )
-        )
+        await asyncio.gather(*(self._run_lane(lane) for lane in LANES))
 
     def stop(self) -> None:
         self._stopping.set()
         self.kick()
 
     async def _run_lane(self, lane: Lane) -> None:
-        kick = self._kicks[lane.name]
+        """Keep up to a batch in hand: claim more when half a batch is free, or when the
+        queue came up short, on a kick, when everything in hand is done (a chat's next
+        message may be due then), or after `idle_poll`."""
+        wake = self._wake[lane.name]
+        in_hand: set[asyncio.Task[None]] = set()
+        short = False
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_hand.discard(task)
+            room = self.batch_size - len(in_hand)
+            if not in_hand or (not short and room * 2 >= self.batch_size):
+                wake.set()
+
         while not self._stopping.is_set():
-            kick.clear()
+            wake.clear()
+            room = self.batch_size - len(in_hand)
+            if room * 2 < self.batch_size and in_hand:
+                await wake.wait()  # busy: woken when half a batch is free
+                continue
             try:
-                handled = await self.drain(lane)
+                claimed = await self._claim(lane, room)
             except Exception:
-                log.exception("outbox lane %s failed; retrying", lane.name)
-                handled = 0
-            if handled == 0 and not self._stopping.is_set():
+                log.exception("outbox lane %s could not claim messages; retrying", lane.name)
+                await self._pause(self.idle_poll)
+                continue
+            for row, plan in claimed:
+                task = asyncio.create_task(self._deliver_and_write(row, plan))
+                in_hand.add(task)
+                task.add_done_callback(finished)
+            short = len(claimed) < room
+            if short and not self._stopping.is_set():
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(kick.wait(), self.idle_poll)
+                    await asyncio.wait_for(wake.wait(), self.idle_poll)
+        if in_hand:
+            await asyncio.gather(*in_hand)
+
+    async def _pause(self, seconds: float) -> None:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def drain(self, lane: Lane | None = None) -> int:
-        """Claim, deliver and record one batch; returns how many messages were handled."""
+        """Claim one batch, deliver it and record every outcome; returns how many."""
+        claimed = await self._claim(lane, self.batch_size)
+        await asyncio.gather(*(self._deliver_and_write(row, plan) for row, plan in claimed))
+        return len(claimed)
+
+    async def _claim(self, lane: Lane | None, limit: int) -> Claimed:
         async with self.db.transaction() as tx:
             rows = await tx.outbox.claim_due(
                 self.clock.now(),
-                self.batch_size,
+                limit,
                 self.lease,
                 max_attempts=MAX_ATTEMPTS,
                 channels=list(self.channels),
@@ -148,17 +172,32 @@ class OutboxDispatcher:
                 max_priority=lane.max_priority if lane else None,
             )
             plans = await self._prepare(tx, rows)
-        outcomes = await asyncio.gather(
-            *(self._deliver(row, plan) for row, plan in zip(rows, plans, strict=True))
-        )
-        if outcomes:
-            async with self.db.transaction() as tx:
-                await tx.outbox.record(outcomes, {row.id: row for row in rows}, self.clock.now())
-        for outcome in outcomes:
-            if outcome.unreachable_chat and self.on_unreachable is not None:
-                channel, chat_id = outcome.unreachable_chat
+        return list(zip(rows, plans, strict=True))
+
+    async def _deliver_and_write(self, row: OutboxMessage, plan: Delivery | Outcome) -> None:
+        """Deliver one message and write its outcome at once; never raises."""
+        holding = False
+        try:
+            if isinstance(plan, Outcome):  # settled without sending
+                outcome = plan
+            else:
+                outcome, holding = await self._deliver(row, plan)
+            await self.outcomes.write(outcome, row)
+        except Exception:
+            log.exception(
+                "the outcome of message %s was not recorded; it goes again after its lease",
+                row.id,
+            )
+            return
+        finally:
+            if holding:
+                self._unwritten.release()
+        if outcome.unreachable_chat and self.on_unreachable is not None:
+            channel, chat_id = outcome.unreachable_chat
+            try:
                 await self.on_unreachable(channel, chat_id, outcome.error or "unreachable")
-        return len(rows)
+            except Exception:
+                log.exception("marking chat %s unreachable failed", chat_id)
 
     async def _prepare(self, tx: UnitOfWork, rows: list[OutboxMessage]) -> list[Delivery | Outcome]:
         """For each row: the delivery to make, or the outcome that makes sending pointless.
@@ -216,9 +255,8 @@ class OutboxDispatcher:
             plans.append(Delivery(row.id, row.kind, row.chat_id, payload))
         return plans
 
-    async def _deliver(self, row: OutboxMessage, plan: Delivery | Outcome) -> Outcome:
-        if isinstance(plan, Outcome):
-            return plan
+    async def _deliver(self, row: OutboxMessage, plan: Delivery) -> tuple[Outcome, bool]:
+        """The outcome, and whether it was sent (then it holds an unwritten slot)."""
         channel = self.channels[row.channel]
         group, new_message = channel.is_group(row.chat_id), row.kind == "send"
         async with self._slots:
@@ -230,14 +268,19 @@ class OutboxDispatcher:
                 max_wait=LONG_WAIT,
             )
             if wait > 0:
-                return Outcome(row.id, PENDING, error="paced by the rate limiter", retry_in=wait)
+                return Outcome(
+                    row.id, PENDING, error="paced by the rate limiter", retry_in=wait
+                ), False
             try:
+                if self._stopping.is_set():  # not sent yet: back in the queue at once
+                    return Outcome(row.id, PENDING, error=row.last_error), False
+                await self._unwritten.acquire()
                 outcome = await self._send(channel, row, plan)
             finally:
                 self.limiter.release(row.chat_id, group=group, new_message=new_message)
         if outcome.rate_limited:
             self.limiter.pause_chat(row.chat_id, outcome.retry_in)
-        return outcome
+        return outcome, True
 
     async def _send(self, channel: OutboundChannel, row: OutboxMessage, plan: Delivery) -> Outcome:
         try:

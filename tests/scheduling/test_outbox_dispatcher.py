@@ -1,5 +1,7 @@
 """Delivery outcomes: sent, rate limited, unreachable, refused, flaky network."""
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,7 +11,7 @@ from bot.domain.engine import SessionStatus
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
 from bot.scheduling.outbox_dispatcher import MAX_ATTEMPTS, backoff
 from bot.storage.models import OutboxMessage, Survey
-from tests.support import build_world
+from tests.support import RecordingChannel, build_world
 
 
 @pytest.fixture
@@ -133,3 +135,33 @@ async def test_a_message_that_keeps_killing_its_worker_is_given_up(world):
     await world.deliver()
     assert await statuses(world.db) == [("failed", MAX_ATTEMPTS), ("sent", 0)]
     assert len(world.texts(1)) == 1  # the chat is not blocked behind it
+
+
+class HeldChannel(RecordingChannel):
+    """Holds every delivery to one chat until released: a send Telegram answers late."""
+
+    def __init__(self, held_chat: int) -> None:
+        super().__init__()
+        self.held_chat = held_chat
+        self.answer = asyncio.Event()
+
+    async def deliver(self, delivery):
+        if delivery.chat_id == self.held_chat:
+            await self.answer.wait()
+        return await super().deliver(delivery)
+
+
+async def test_each_outcome_is_written_when_its_send_returns_not_with_its_batch(database):
+    channel = HeldChannel(held_chat=1)
+    world = build_world(database, channel=channel)
+    for chat in (1, 2, 3):
+        await world.conversation.help(world.contact(chat))
+    draining = asyncio.create_task(world.dispatcher.drain())  # one batch: all three
+
+    deadline = time.monotonic() + 10
+    while await statuses(world.db) != [("sending", 0), ("sent", 0), ("sent", 0)]:
+        assert time.monotonic() < deadline, await statuses(world.db)
+        await asyncio.sleep(0.02)
+    channel.answer.set()
+    assert await draining == 3
+    assert await statuses(world.db) == [("sent", 0)] * 3

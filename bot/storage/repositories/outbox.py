@@ -23,7 +23,7 @@ from bot.storage.dialect import is_postgres
 from bot.storage.models import OutboxMessage
 
 if TYPE_CHECKING:
-    from bot.scheduling.outbox_dispatcher import Outcome
+    from bot.scheduling.outcomes import Outcome
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 UNDELIVERED = (PENDING, SENDING)
@@ -87,7 +87,7 @@ class OutboxRepository:
     async def record(
         self, outcomes: Sequence[Outcome], rows: dict[int, OutboxMessage], now: datetime
     ) -> None:
-        """Write a batch's outcomes in one go (an UPDATE per row, one round of statements)."""
+        """Write outcomes in one go (an UPDATE per row, one round of statements)."""
         changes = []
         for outcome in outcomes:
             row = rows[outcome.row_id]
