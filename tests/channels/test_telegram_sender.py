@@ -1,12 +1,12 @@
 """TelegramSender against the fake Bot API: Telegram's answers become delivery outcomes."""
 
 import pytest
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 
 from bot.channels.base import Delivery
 from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.session import DEFAULT_FLOOD_WAIT
+from bot.channels.telegram.setup import create_bot
+from bot.config import Settings
 from bot.domain.presenter import Button, ButtonAction, OutgoingMessage
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
 from tests.fakes.telegram import FakeTelegram
@@ -21,11 +21,19 @@ async def telegram():
         yield fake
 
 
+TIMEOUT = 1.0
+
+
 @pytest.fixture
 async def sender(telegram):
-    bot = Bot(
-        telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.base_url))
+    """The sender on the bot `surveybot run` builds (its session, its timeout)."""
+    settings = Settings(
+        telegram_token=telegram.token,
+        telegram_api_url=telegram.base_url,
+        telegram_timeout_seconds=TIMEOUT,
+        delivery_lease_seconds=TIMEOUT * 4,
     )
+    bot = create_bot(settings)
     yield TelegramSender(bot)
     await bot.session.close()
 
@@ -56,6 +64,38 @@ async def test_429_becomes_retry_later_with_telegrams_delay(telegram, sender):
     with pytest.raises(RetryLater) as caught:
         await sender.deliver(Delivery(1, "send", LAN, question()))
     assert caught.value.retry_after == 7
+
+
+async def test_429_without_retry_after_is_retried_after_a_default_wait(telegram, sender):
+    telegram.fail_next("sendMessage", status=429)
+    with pytest.raises(RetryLater) as caught:
+        await sender.deliver(Delivery(1, "send", LAN, question()))
+    assert caught.value.retry_after == DEFAULT_FLOOD_WAIT
+
+
+async def test_a_proxys_html_error_page_is_transient(telegram, sender):
+    page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    telegram.fail_next("sendMessage", status=502, body=page)
+    with pytest.raises(TransientFailure, match="502"):
+        await sender.deliver(Delivery(1, "send", LAN, question()))
+
+
+async def test_a_server_error_without_a_description_is_transient(telegram, sender):
+    telegram.fail_next("sendMessage", status=500, body='{"ok": false, "error_code": 500}')
+    with pytest.raises(TransientFailure, match="500"):
+        await sender.deliver(Delivery(1, "send", LAN, question()))
+
+
+async def test_a_request_telegram_does_not_answer_in_time_is_transient(telegram, sender):
+    telegram.stall_next("sendMessage", TIMEOUT * 2)
+    with pytest.raises(TransientFailure, match="timeout"):
+        await sender.deliver(Delivery(1, "send", LAN, question()))
+
+
+async def test_a_proxys_upload_limit_is_rejected_not_retried(telegram, sender):
+    telegram.fail_next("sendMessage", status=413, body="<html>413 Request Entity Too Large</html>")
+    with pytest.raises(Rejected, match="too large"):
+        await sender.deliver(Delivery(1, "send", LAN, question()))
 
 
 async def test_a_blocked_user_is_unreachable(telegram, sender):

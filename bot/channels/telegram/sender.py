@@ -1,8 +1,14 @@
 """Delivers outbox messages through the Bot API and translates its errors.
 
-429 -> RetryLater(retry_after); 403 or "chat not found" -> Unreachable; "message is not
-modified" -> already done; other 400s -> Rejected; 5xx, network errors, timeouts ->
-TransientFailure. Text goes in HTML parse mode; an over-long text is shortened as plain text.
+Permanent, the message fails: 403 or "chat not found" -> Unreachable; other 400s, a file
+too large, a group moved to a supergroup -> Rejected. "message is not modified" -> already
+done. Transient, retried with backoff: 429 -> RetryLater(retry_after; a default when
+Telegram gives none); 5xx, network errors, timeouts, a proxy's error page, an answer that
+cannot be read, a refused token -> TransientFailure. (TelegramSession turns the answers
+aiogram cannot classify into these exceptions.)
+A timeout is the one ambiguous case: Telegram may have delivered the message before its
+answer was lost, and the retry then shows it twice (docs/delivery.md).
+Text goes in HTML parse mode; an over-long text is shortened as plain text.
 A payload with a `photo` ({"png_base64", "filename"}) goes by sendPhoto, its `text` as the
 caption (shortened the same way to 1024 characters).
 """
@@ -14,8 +20,11 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramNotFound,
@@ -100,12 +109,21 @@ class TelegramSender:
             if "chat not found" in lowered or "user is deactivated" in lowered:
                 raise Unreachable(exc.message) from None
             raise Rejected(exc.message) from None
-        except (TelegramServerError, TelegramNetworkError, TelegramNotFound) as exc:
+        except TelegramEntityTooLarge as exc:  # before its base, TelegramNetworkError
+            raise Rejected(f"too large for Telegram: {exc.message}") from None
+        except (
+            TelegramServerError,
+            TelegramNetworkError,
+            TelegramNotFound,
+            TelegramConflictError,
+        ) as exc:
             raise TransientFailure(str(exc)) from None
         except TelegramUnauthorizedError as exc:
             raise TransientFailure(f"the bot token was refused: {exc.message}") from None
         except TelegramAPIError as exc:  # e.g. a group that became a supergroup
             raise Rejected(f"{type(exc).__name__}: {exc.message}") from None
+        except ClientDecodeError as exc:  # a 2xx that cannot be read: it may have gone out
+            raise TransientFailure(f"an answer that cannot be read: {exc.message}") from None
 
 
 def _photo_file(photo: dict[str, Any]) -> BufferedInputFile:

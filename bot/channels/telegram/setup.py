@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -13,6 +12,7 @@ from aiogram.types import BotCommand
 
 from bot.channels.telegram import customer_router, errors_router, support_router
 from bot.channels.telegram.middlewares import ProcessOnce
+from bot.channels.telegram.session import TelegramSession
 from bot.channels.telegram.staff import StaffGate
 from bot.config import Settings
 from bot.domain.clock import Clock
@@ -29,7 +29,7 @@ COMMAND_LOCALES = ("vi", "en")
 
 def create_bot(settings: Settings) -> Bot:
     assert settings.telegram_token is not None
-    session = AiohttpSession(
+    session = TelegramSession(
         api=TelegramAPIServer.from_base(settings.telegram_api_url),
         timeout=settings.telegram_timeout_seconds,
     )
