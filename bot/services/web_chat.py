@@ -45,6 +45,17 @@ class PageState(StrEnum):
     CLOSED = "closed"  # expired, stopped, or opted out
 
 
+class LinkState(StrEnum):
+    """What a survey link (or its QR code) leads to."""
+
+    UNKNOWN = "unknown"  # no survey has this link
+    OPEN = "open"  # it can still be answered, here or in Telegram
+    CLOSED = "closed"  # completed, stopped, expired, undeliverable, or the customer opted out
+
+
+_ANSWERABLE = (SessionStatus.PENDING, SessionStatus.ACTIVE, SessionStatus.SKIPPED)
+
+
 @dataclass(frozen=True)
 class Bubble:
     text: str  # Telegram-style HTML (already escaped where it quotes people)
@@ -95,6 +106,18 @@ class WebChatService:
             if status == SessionStatus.ACTIVE and survey.channel != WEB:
                 return await self._page(tx, survey, PageState.ELSEWHERE)
             return await self._page(tx, survey)
+
+    async def link_state(self, token: str) -> LinkState:
+        """Whether the link still leads to a survey that can be answered (a survey past its
+        expiry is closed even before its expiry timer has fired)."""
+        async with self.db.reading() as tx:
+            survey, customer = await _survey_and_customer(tx, token, lock=False)
+        if survey is None or customer is None:
+            return LinkState.UNKNOWN
+        expired = survey.expires_at is not None and survey.expires_at <= self.clock.now()
+        if expired or customer.opted_out_at is not None or survey.status not in _ANSWERABLE:
+            return LinkState.CLOSED
+        return LinkState.OPEN
 
     async def start(self, token: str, languages: list[str]) -> None:
         """The customer chose to answer here: start the survey if it was never started,

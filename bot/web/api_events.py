@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from bot.domain.events import PurchaseEvent
-from bot.web.auth import require_api_key
+from bot.web.auth import ApiKeyRoute, bearer_scheme
+from bot.web.errors import error_responses
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["events"],
+    route_class=ApiKeyRoute,
+    dependencies=[Security(bearer_scheme)],
+)
 
 
 class SurveyOut(BaseModel):
@@ -33,22 +39,15 @@ class EventAccepted(BaseModel):
     surveys: list[SurveyOut]
 
 
-class ErrorOut(BaseModel):
-    error: str
-    detail: Any
-
-
 @router.post(
     "/events",
     status_code=202,
     response_model=EventAccepted,
-    dependencies=[Depends(require_api_key)],
     responses={
         200: {"model": EventAccepted, "description": "This event id was already received."},
-        401: {"model": ErrorOut},
-        403: {"model": ErrorOut},
-        409: {"model": ErrorOut, "description": "This event id was used for another body."},
-        422: {"model": ErrorOut, "description": "A field is invalid (named in `detail`)."},
+        **error_responses(
+            400, 401, 403, 409, 413, 422, notes={409: "This event id was used for another body."}
+        ),
     },
     summary="Report a purchase event",
 )

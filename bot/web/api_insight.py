@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
@@ -21,19 +21,22 @@ from bot.domain.flow import IDENTIFIER_PATTERN
 from bot.services.export import ExportFormat, csv_chunks, write_xlsx
 from bot.services.insight import GROUPS, ResponseFilter, parse_moment
 from bot.services.insight_figures import Grouping
-from bot.web.api_events import ErrorOut
-from bot.web.auth import require_api_key
+from bot.web.auth import ApiKeyRoute, bearer_scheme
+from bot.web.errors import error_responses
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1", tags=["insight"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["insight"],
+    route_class=ApiKeyRoute,
+    dependencies=[Security(bearer_scheme)],
+)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut},
-    403: {"model": ErrorOut},
-    422: {"model": ErrorOut, "description": "A query parameter is invalid (named in `detail`)."},
-}
+_ERRORS = error_responses(
+    400, 401, 403, 422, notes={422: "A query parameter is invalid; `detail` names it."}
+)
 Text64 = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 

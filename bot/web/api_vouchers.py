@@ -6,18 +6,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, Security, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bot.services.vouchers import Redemption
 from bot.storage.models import Voucher
-from bot.web.api_events import ErrorOut
-from bot.web.auth import require_api_key
+from bot.web.auth import ApiKeyRoute, bearer_scheme
+from bot.web.errors import error_responses
+from bot.web.readable_text import StorableText
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-router = APIRouter(prefix="/api/v1", tags=["vouchers"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["vouchers"],
+    route_class=ApiKeyRoute,
+    dependencies=[Security(bearer_scheme)],
+)
 
 Code = Annotated[str, Path(min_length=1, max_length=64, description="The voucher code.")]
 
@@ -25,7 +31,9 @@ Code = Annotated[str, Path(min_length=1, max_length=64, description="The voucher
 class RedeemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    order_id: Annotated[
+        StorableText, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
+    ]
 
 
 class VoucherOut(BaseModel):
@@ -65,7 +73,7 @@ _UNKNOWN = "no voucher has this code"
 @router.get(
     "/vouchers/{code}",
     response_model=VoucherOut,
-    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    responses=error_responses(400, 401, 403, 404, 422, notes={404: "No voucher has this code."}),
     summary="Look a voucher up (point of sale)",
 )
 async def get_voucher(code: Code, request: Request) -> VoucherOut:
@@ -79,13 +87,21 @@ async def get_voucher(code: Code, request: Request) -> VoucherOut:
 @router.post(
     "/vouchers/{code}/redeem",
     response_model=VoucherOut,
-    responses={
-        401: {"model": ErrorOut},
-        404: {"model": ErrorOut},
-        409: {"model": ErrorOut, "description": "Already redeemed; `detail` says when and for"},
-        410: {"model": ErrorOut, "description": "The voucher has expired."},
-        422: {"model": ErrorOut},
-    },
+    responses=error_responses(
+        400,
+        401,
+        403,
+        404,
+        409,
+        410,
+        413,
+        422,
+        notes={
+            404: "No voucher has this code.",
+            409: "Already redeemed; `detail` says when and for which order.",
+            410: "The voucher has expired; `detail` says when.",
+        },
+    ),
     summary="Redeem a voucher for an order",
 )
 async def redeem_voucher(code: Code, body: RedeemIn, request: Request) -> VoucherOut:

@@ -18,8 +18,10 @@ from bot.web import (
     telegram_webhook,
     webchat,
 )
-from bot.web.errors import install_error_handlers
+from bot.web.error_boundary import ErrorBoundary
+from bot.web.errors import error_responses, install_error_handlers
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
+from bot.web.readable_text import UrlTextGuard
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -32,9 +34,20 @@ def create_app(runtime: Runtime) -> FastAPI:
         version="0.1.0",
     )
     app.state.runtime = runtime
+    # The last added runs first: errors are caught around everything, an unreadable URL is
+    # refused before the body is read, an oversized body before a route sees it.
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(UrlTextGuard)
+    app.add_middleware(ErrorBoundary)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        responses={
+            503: {"description": "The database does not answer: `database` names the error."},
+            **error_responses(400),
+        },
+    )
     async def healthz(request: Request) -> JSONResponse:
         """Liveness and readiness: the database answers, and which channels are on."""
         runtime: Runtime = request.app.state.runtime

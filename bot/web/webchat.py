@@ -15,6 +15,7 @@ from bot.services.web_chat import ChatPage, PageState
 from bot.storage.repositories.surveys import TOKEN_MAX_LENGTH
 from bot.web.chat_html import to_web_html
 from bot.web.dashboard.page_context import templates_at
+from bot.web.readable_text import without_nul
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -148,9 +149,10 @@ async def chat_answer(token: str, request: Request) -> Response:
 
 
 def _field(form: FormData, name: str, limit: int) -> str:
-    """A short form field; empty when missing, a file, or longer than any real answer."""
+    """A short form field; empty when missing, a file, longer than any real answer, or
+    holding a NUL (no button sends one: the post is hand-made)."""
     raw = form.get(name)
-    return raw if isinstance(raw, str) and len(raw) <= limit else ""
+    return raw if isinstance(raw, str) and len(raw) <= limit and "\x00" not in raw else ""
 
 
 def _visit(raw: str) -> int | None:
@@ -158,8 +160,9 @@ def _visit(raw: str) -> int | None:
 
 
 def _typed_text(form: FormData) -> str:
-    """The customer's words as Telegram would get them: one kind of line break, and no
-    more than a message holds (a textarea's maxlength counts CR LF as one)."""
+    """The customer's words as Telegram would get them: one kind of line break, no NUL (the
+    database cannot keep one; the words around it stay), and no more than a message holds
+    (a textarea's maxlength counts CR LF as one)."""
     raw = form.get("text")
-    text = raw if isinstance(raw, str) else ""
+    text = without_nul(raw) if isinstance(raw, str) else ""
     return text.replace("\r\n", "\n").replace("\r", "\n")[:TEXT_ANSWER_LIMIT]

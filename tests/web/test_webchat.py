@@ -17,13 +17,14 @@ async def web_survey(client, event_id="evt-web", telegram=False) -> str:
     customer = {"id": f"C-{event_id}", "name": "Lan <3", "locale": "en"}
     if telegram:
         customer["telegram_chat_id"] = 4242
+    runtime = client._transport.app.state.runtime
     response = await client.post(
         "/api/v1/events",
         headers=AUTH,
         json={
             "id": event_id,
             "type": "order.delivered",
-            "occurred_at": "2026-11-20T08:00:00+07:00",
+            "occurred_at": runtime.clock.now().isoformat(),  # fresh: surveyed, not stale
             "order": {"id": f"SO-{event_id}", "store": "HN-01"},
             "customer": customer,
         },
@@ -205,3 +206,27 @@ async def test_a_stale_tap_on_the_web_leaves_the_survey_in_telegram(client):
         assert survey is not None and (survey.status, survey.channel) == ("active", "telegram")
     page = await client.get(f"/s/{token}")
     assert "Continue here" in page.text  # it is under way in Telegram
+
+
+async def test_a_nul_byte_in_a_typed_comment_is_dropped_and_the_rest_kept(client):
+    runtime = client._transport.app.state.runtime
+    token = await web_survey(client, "evt-nul")
+    await start(client, token)
+    for visit, value in enumerate(("5", "10", "7"), start=1):
+        await answer(client, token, value=value, visit=str(visit))
+    page = await answer(client, token, action="text", text="fast\x00 delivery\x00", visit="4")
+    assert page.status_code == 200 and "fast delivery" in page.text
+    async with runtime.db.reading() as tx:
+        [comment] = (
+            await tx.session.execute(select(AnswerRow).where(AnswerRow.step_id == "comment"))
+        ).scalars()
+    assert comment.value_text == "fast delivery"
+
+
+async def test_a_nul_byte_in_a_tapped_value_is_ignored_like_any_odd_value(client):
+    token = await web_survey(client, "evt-nul-tap")
+    await start(client, token)
+    response = await client.post(f"/s/{token}", data={"value": "5\x00", "visit": "1"})
+    assert response.status_code == 303
+    page = await client.get(f"/s/{token}")
+    assert page.text.count("How satisfied") == 1
