@@ -1,15 +1,27 @@
-"""Customers and how to reach them."""
+"""Customers and how to reach them.
+
+A Telegram chat reaches one customer at a time, and events, links and walk-ins move it
+between customers concurrently. On PostgreSQL everything that moves a chat first takes an
+advisory lock on that chat (until commit), then locks the customer rows involved in id
+order: one order everywhere, so two moves never wait on each other in a circle, and a
+second mover sees the first one's result instead of failing on the unique key. SQLite runs
+one writing transaction at a time (BEGIN IMMEDIATE), so there it is serial already.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import CustomerIn
-from bot.storage.dialect import upsert
+from bot.storage.dialect import is_postgres, upsert
 from bot.storage.models import Customer
+
+# The first key of the two-key advisory locks on Telegram chats, so they cannot collide
+# with any other advisory lock; the second key is the chat id folded into 32 bits.
+TELEGRAM_CHAT_LOCKS = 0x7E1E
 
 
 class CustomerRepository:
@@ -47,6 +59,7 @@ class CustomerRepository:
         now: datetime,
     ) -> Customer:
         """The customer behind a Telegram chat, created on first contact (race-safe)."""
+        await self._lock_chat(chat_id)
         statement = (
             upsert(self.session, Customer)
             .values(
@@ -65,14 +78,23 @@ class CustomerRepository:
         return customer
 
     async def from_event(self, given: CustomerIn, now: datetime) -> Customer:
-        """The shop's customer, created or updated from an event (race-safe)."""
+        """The shop's customer, created or updated from an event (race-safe: concurrent
+        events about one customer or one chat wait for each other; nothing is lost)."""
+        if given.telegram_chat_id is not None:
+            await self._lock_chat(given.telegram_chat_id)  # first: see the module docstring
         await self.session.execute(
             upsert(self.session, Customer)
             .values(external_id=given.id, created_at=now, updated_at=now, attributes={})
             .on_conflict_do_nothing(index_elements=[Customer.external_id])
         )
-        customer = await self.by_external_id(given.id)
-        assert customer is not None
+        customer_id = await self.session.scalar(
+            select(Customer.id).where(Customer.external_id == given.id)
+        )
+        assert customer_id is not None
+        holder = None
+        if given.telegram_chat_id is not None:
+            holder = await self._holder_of(given.telegram_chat_id)
+        (customer, *_) = await self._lock_rows(customer_id, holder)
         if given.name is not None:
             customer.name = given.name
         if given.locale is not None:
@@ -94,10 +116,13 @@ class CustomerRepository:
 
         The person at that chat is the same: an opt-out made there (say, as a walk-in
         before the shop told us who they are) moves with the chat."""
+        await self._lock_chat(chat_id)
+        holder = await self._holder_of(chat_id)
+        locked = await self._lock_rows(customer.id, holder)  # fresh values, too
         if customer.telegram_chat_id == chat_id:
             customer.unreachable_at = None
             return
-        previous = await self.by_telegram_chat(chat_id)
+        previous = next((row for row in locked if row.id == holder), None)
         if previous is not None and previous.id != customer.id:
             if previous.opted_out_at is not None and customer.opted_out_at is None:
                 customer.opted_out_at = previous.opted_out_at
@@ -109,6 +134,35 @@ class CustomerRepository:
         customer.unreachable_at = None
         customer.updated_at = now
         await self.session.flush()
+
+    async def _lock_chat(self, chat_id: int) -> None:
+        """Hold `chat_id` until commit: whoever moves it next waits, then sees this move."""
+        if is_postgres(self.session):
+            folded = (chat_id + 2**31) % 2**32 - 2**31  # into the int4 the lock key takes
+            await self.session.execute(
+                select(func.pg_advisory_xact_lock(TELEGRAM_CHAT_LOCKS, folded))
+            )
+
+    async def _holder_of(self, chat_id: int) -> int | None:
+        """The id of the customer this chat reaches now (stable while the chat is locked)."""
+        return await self.session.scalar(
+            select(Customer.id).where(Customer.telegram_chat_id == chat_id)
+        )
+
+    async def _lock_rows(self, first: int, other: int | None) -> list[Customer]:
+        """Lock `first` (and `other`) until commit, in id order; `first` comes back first,
+        with the values as committed now."""
+        ids = sorted({first} | ({other} if other is not None else set()))
+        rows = (
+            await self.session.execute(
+                select(Customer)
+                .where(Customer.id.in_(ids))
+                .order_by(Customer.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+        return sorted(rows, key=lambda row: row.id != first)
 
     async def set_opted_out(self, customer: Customer, when: datetime | None, now: datetime) -> None:
         customer.opted_out_at = when
