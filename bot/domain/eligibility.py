@@ -1,14 +1,15 @@
 """Whether a customer gets a survey, decided in one place, always with a reason when not.
 
 Checked when the purchase event arrives and again just before sending (the customer may
-have opted out, or been surveyed by another flow, in between).
+have opted out, or been surveyed by another flow, in between). Staleness is judged only on
+arrival: an event reported long after it happened is recorded, but not surveyed as if fresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.durations import format_duration
@@ -19,6 +20,7 @@ class SkipReason(StrEnum):
     OPTED_OUT = "opted_out"
     COOLDOWN = "cooldown"
     SAMPLED_OUT = "sampled_out"
+    STALE = "stale"
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,21 @@ def decide(
     opted_out: bool,
     last_surveyed_at: datetime | None,
     at: datetime,
+    event_age: timedelta | None = None,
 ) -> Decision:
-    """Send a survey at `at`, or skip it and say why (`sample_key` None: no sampling)."""
+    """Send a survey at `at`, or skip it and say why (`sample_key` None: no sampling;
+    `event_age`, how long after the event it arrived, None: not judged)."""
     if opted_out:
         return Decision(False, SkipReason.OPTED_OUT, "the customer opted out (/stop)")
     if trigger is None:
         return SEND
+    if event_age is not None and event_age > trigger.stale_after:
+        return Decision(
+            False,
+            SkipReason.STALE,
+            f"the event arrived {format_duration(event_age)} after it happened; this flow "
+            f"surveys events up to {format_duration(trigger.stale_after)} old (max_age)",
+        )
     cooldown = trigger.cooldown
     if cooldown is not None and last_surveyed_at is not None and at - last_surveyed_at < cooldown:
         ago = format_duration(at - last_surveyed_at)

@@ -35,6 +35,10 @@ OPTION_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,23}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 TEMPLATE_SUFFIX = ".j2"
 TEXT_ANSWER_LIMIT = 4000  # the longest a text step may accept (a Telegram message is 4096)
+# No wait in a survey is longer; sums of durations stay far from datetime's year 9999.
+LONGEST_DURATION = timedelta(days=3650)
+# Without `max_age` or `expire`, an event this much older than its `delay` is stale.
+DEFAULT_STALE_MARGIN = timedelta(days=7)
 
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 OptionId = Annotated[str, StringConstraints(pattern=OPTION_ID_PATTERN)]
@@ -48,7 +52,13 @@ def _duration(value: Any) -> timedelta:
         raise ValueError(
             f"{value!r} is not a duration; write it as text with a unit: 45s, 15m, 2h, 3d"
         )
-    return parse_duration(value)
+    try:
+        duration = parse_duration(value)
+    except OverflowError:  # more days than a timedelta holds
+        duration = timedelta.max
+    if duration > LONGEST_DURATION:
+        raise ValueError(f"{value!r} is too long; durations go up to 3650d (about ten years)")
+    return duration
 
 
 Duration = Annotated[
@@ -59,7 +69,8 @@ Duration = Annotated[
         {
             "type": "string",
             "pattern": r"^(\d+[smhdw])+$",
-            "description": "A duration: 45s, 15m, 2h, 3d, 1w, or combined like 1h30m.",
+            "description": "A duration: 45s, 15m, 2h, 3d, 1w, or combined like 1h30m "
+            "(at most 3650d).",
             "examples": ["2h", "3d"],
         }
     ),
@@ -174,6 +185,27 @@ class Trigger(_Strict):
         default=None, description="Skip customers surveyed more recently than this."
     )
     sample: float = Field(default=1.0, ge=0.0, le=1.0, description="Share of events surveyed.")
+    max_age: Duration | None = Field(
+        default=None,
+        description="Skip (reason stale) events that arrive longer than this after they "
+        "happened. Default: delay + expire, or delay + 7d without expire.",
+    )
+
+    @property
+    def stale_after(self) -> timedelta:
+        """How old an event may be when it arrives and still be surveyed. By default, as
+        old as it can be while its survey, had it come on time, would still be open."""
+        if self.max_age is not None:
+            return self.max_age
+        return self.delay + (self.expire if self.expire is not None else DEFAULT_STALE_MARGIN)
+
+    @model_validator(mode="after")
+    def _max_age_positive(self) -> Trigger:
+        if self.max_age is not None and self.max_age <= timedelta(0):
+            raise ValueError(
+                "max_age must be longer than 0s; leave it out for the default, delay + expire"
+            )
+        return self
 
     @model_validator(mode="after")
     def _reminder_before_expiry(self) -> Trigger:

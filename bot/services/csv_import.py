@@ -45,25 +45,44 @@ class ImportReport:
         )
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs; a clear error for a missing or unreadable file."""
+@dataclass(frozen=True)
+class UnreadableRow:
+    """In place of a row the CSV parser refuses (a field over its size limit, say)."""
+
+    after_line: int
+    reason: str
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str] | UnreadableRow]]:
+    """(line number, row) pairs, or an UnreadableRow in place of a row the parser refuses;
+    a clear error for a missing or unreadable file."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise SurveybotError(f"cannot read {path}: {exc.strerror}") from None
     with handle:
         reader = csv.DictReader(handle)
-        missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
-        if missing:
-            raise SurveybotError(
-                f"{path} has no column {', '.join(missing)}; the header needs at least "
-                f"{', '.join(REQUIRED)}"
-            )
         try:
-            for row in reader:
+            fieldnames = reader.fieldnames or []
+            missing = [name for name in REQUIRED if name not in fieldnames]
+            if missing:
+                raise SurveybotError(
+                    f"{path} has no column {', '.join(missing)}; the header needs at least "
+                    f"{', '.join(REQUIRED)}"
+                )
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:  # the reader goes on with the next line
+                    yield reader.line_num, UnreadableRow(reader.line_num, str(exc))
+                    continue
                 yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
         except UnicodeDecodeError:
             raise SurveybotError(f"{path} is not UTF-8 text; save it as CSV UTF-8") from None
+        except csv.Error as exc:  # the header itself
+            raise SurveybotError(f"{path} is not a CSV file: {exc}") from None
 
 
 def row_to_event(row: dict[str, str], default_type: str) -> dict[str, Any]:
@@ -97,25 +116,45 @@ async def import_csv(path: Path, ingest: IngestService, default_type: str) -> Im
     report = ImportReport()
     for line, row in read_rows(path):
         report.rows += 1
-        try:
-            event = PurchaseEvent.model_validate(row_to_event(row, default_type))
-        except json.JSONDecodeError as exc:
+        problems = await _import_row(row, ingest, default_type, report)
+        if problems:
             report.bad_rows += 1
-            report.problems.append(f"{path}:{line}: items: not a JSON list ({exc.msg})")
-            continue
-        except ValidationError as exc:
-            report.bad_rows += 1
-            for problem in field_errors(list(exc.errors())):
-                report.problems.append(f"{path}:{line}: {problem['field']}: {problem['message']}")
-            continue
-        result = await ingest.ingest(event)
-        if result.status_code == 409:
-            report.bad_rows += 1
-            report.problems.append(f"{path}:{line}: {result.body['detail']}")
-            continue
-        if result.status_code == 200:
-            report.repeated += 1
-            continue
-        report.new_events += 1
-        report.surveys.update(survey["status"] for survey in result.body["surveys"])
+            where = (
+                f"{path}: the row after line {row.after_line}"
+                if isinstance(row, UnreadableRow)
+                else f"{path}:{line}"
+            )
+            report.problems.extend(f"{where}: {problem}" for problem in problems)
     return report
+
+
+async def _import_row(
+    row: dict[str, str] | UnreadableRow,
+    ingest: IngestService,
+    default_type: str,
+    report: ImportReport,
+) -> list[str]:
+    """Ingest one row and count it; what was wrong with it, if anything."""
+    if isinstance(row, UnreadableRow):
+        return [f"not readable as CSV ({row.reason})"]
+    try:
+        body = row_to_event(row, default_type)
+    except json.JSONDecodeError as exc:
+        return [f"items: not a JSON list ({exc.msg})"]
+    except ValueError:  # Python refuses to read integers of over 4300 digits
+        return ["items: has a number with thousands of digits"]
+    try:
+        event = PurchaseEvent.model_validate(body)
+    except ValidationError as exc:
+        return [f"{p['field']}: {p['message']}" for p in field_errors(list(exc.errors()))]
+    result = await ingest.ingest(event)
+    if result.status_code == 422:
+        return [f"{p['field']}: {p['message']}" for p in result.body["detail"]]
+    if result.status_code == 409:
+        return [str(result.body["detail"])]
+    if result.status_code == 200:
+        report.repeated += 1
+        return []
+    report.new_events += 1
+    report.surveys.update(survey["status"] for survey in result.body["surveys"])
+    return []

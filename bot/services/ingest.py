@@ -3,6 +3,8 @@
 One transaction per event. The event id is claimed first (a unique key), so 50 identical
 requests at once create one survey: the first does the work, the others wait for its
 commit and return its stored answer. The same id with a different body is a conflict.
+An event from the future is refused before anything is recorded (422, like any invalid
+field); one from too long ago is recorded, and its surveys are skipped as stale.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IngestResult:
-    status_code: int  # 202 new, 200 a repeat, 409 a different body under a used id
+    status_code: int  # 202 new, 200 a repeat, 409 a different body under a used id, 422
     body: dict[str, Any]
 
 
@@ -55,6 +57,9 @@ class IngestService:
     async def ingest(self, event: PurchaseEvent) -> IngestResult:
         fingerprint = event.fingerprint()
         now = self.clock.now()
+        problems = event.problems_at(now)
+        if problems:
+            return IngestResult(422, {"error": "invalid_request", "detail": problems})
         async with self.db.transaction() as tx:
             if not await tx.events.claim(event.id, event.type, fingerprint, now):
                 return await self._repeat(tx, event.id, fingerprint)
@@ -106,6 +111,7 @@ class IngestService:
             opted_out=customer.opted_out_at is not None,
             last_surveyed_at=await tx.surveys.last_surveyed_at(customer.id),
             at=when,
+            event_age=now - occurred,
         )
         await self.flows.remember(tx, flow, now)
         reachable = customer.telegram_chat_id is not None and customer.unreachable_at is None

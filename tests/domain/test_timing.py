@@ -113,3 +113,19 @@ def test_expiry_counts_from_sending():
 def test_unknown_timezone_falls_back_to_the_default():
     assert zone("Mars/Olympus", "Asia/Ho_Chi_Minh") == HCM
     assert zone(None, "Europe/Berlin") == BERLIN
+
+
+@pytest.mark.parametrize("duration", ["3651d", "99999999999d", "9" * 40 + "w"])
+def test_a_wait_too_long_to_schedule_is_refused_when_the_flow_loads(duration):
+    # Bounded waits keep every sum of an event time and a delay far from the year 9999.
+    with pytest.raises(ValueError, match="too long; durations go up to 3650d"):
+        trigger(delay=duration)
+
+
+def test_the_longest_wait_from_the_latest_event_time_is_still_schedulable():
+    latest = datetime(2099, 12, 31, 23, 59, tzinfo=UTC)
+    longest = trigger(delay="3650d", send_window="09:00-21:00", expire="3650d", reminder="3649d")
+    sent = send_at(latest, longest, HCM)
+    assert sent.year == 2109
+    assert remind_at(sent, longest, HCM) is not None
+    assert expire_at(sent, longest) == sent + timedelta(days=3650)

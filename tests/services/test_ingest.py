@@ -2,21 +2,21 @@
 with its reason; the same event twice changes nothing."""
 
 import asyncio
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.storage.models import Survey, Timer
-from tests.support import build_world
+from bot.domain.clock import ManualClock
+from bot.storage.models import Customer, Event, Order, Survey, Timer
+from tests.support import ROOT, build_world
 
 DELIVERED = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 08:00 in Ho Chi Minh City
 
 
 @pytest.fixture
 def world(database):
-    from bot.domain.clock import ManualClock
-
     return build_world(database, clock=ManualClock(DELIVERED))
 
 
@@ -100,6 +100,7 @@ async def test_another_event_about_the_same_order_reuses_its_survey(world):
 
 async def test_a_customer_surveyed_recently_is_skipped_with_the_reason(world):
     await world.event()
+    world.clock.advance(timedelta(days=5))
     second = await world.event(
         id="evt-200", order__id="SO-2", occurred_at="2026-11-25T08:00:00+07:00"
     )
@@ -112,6 +113,7 @@ async def test_a_customer_surveyed_recently_is_skipped_with_the_reason(world):
 
 async def test_after_the_cooldown_the_customer_is_surveyed_again(world):
     await world.event()
+    world.clock.advance(timedelta(days=35))
     later = await world.event(
         id="evt-300", order__id="SO-3", occurred_at="2026-12-25T08:00:00+07:00"
     )
@@ -169,3 +171,81 @@ async def test_a_customer_bound_by_a_link_gets_the_next_survey_proactively(world
     world.clock.advance(timedelta(hours=3))
     await world.tick()
     assert sum("Bạn hài lòng" in text for text in world.texts(555)) == 2
+
+
+async def test_an_event_older_than_its_flow_allows_is_recorded_but_skipped_as_stale(world):
+    world.clock.set(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # 11 days after the event
+    result = await world.event()
+    assert result.status_code == 202
+    (survey,) = result.body["surveys"]
+    assert (survey["status"], survey["skip_reason"]) == ("skipped", "stale")
+    assert await timers(world.db) == []
+    assert (await count(world.db, Event), await count(world.db, Order)) == (1, 1)
+    async with world.db.transaction() as tx:
+        row = await tx.surveys.get(survey["id"])
+    assert row.skip_detail == (
+        "the event arrived 1w4d1h after it happened; "
+        "this flow surveys events up to 3d2h old (max_age)"
+    )
+
+
+async def test_an_event_still_young_enough_for_its_survey_is_surveyed_now(world):
+    world.clock.advance(timedelta(days=3, hours=2))  # delay 2h + expire 3d: just in time
+    result = await world.event()
+    assert result.body["surveys"][0]["status"] == "scheduled"
+
+
+async def test_a_stale_event_does_not_hold_the_cooldown_of_later_orders(world):
+    world.clock.advance(timedelta(days=10))
+    await world.event()
+    fresh = await world.event(
+        id="evt-2", order__id="SO-2", occurred_at=world.clock.now().isoformat()
+    )
+    assert fresh.body["surveys"][0]["status"] == "scheduled"
+
+
+async def test_max_age_in_the_flow_file_decides_when_an_event_is_stale(database, tmp_path):
+    flows = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", flows)
+    path = flows / "post_purchase.yaml"
+    path.write_text(path.read_text().replace("  expire: 3d\n", "  expire: 3d\n  max_age: 1d\n"))
+    world = build_world(database, clock=ManualClock(DELIVERED + timedelta(days=1, minutes=1)))
+    world_max_age = build_world(
+        database, clock=ManualClock(DELIVERED + timedelta(days=1, minutes=1)), flows_dir=flows
+    )
+    assert (await world.event()).body["surveys"][0]["status"] == "scheduled"
+    stale = await world_max_age.event(id="evt-2", order__id="SO-2", customer__id="C-2")
+    assert stale.body["surveys"][0]["skip_reason"] == "stale"
+
+
+async def test_an_event_more_than_a_day_ahead_is_refused_and_nothing_recorded(world):
+    ahead = world.clock.now() + timedelta(days=1, minutes=1)
+    result = await world.event(occurred_at=ahead.isoformat())
+    assert result.status_code == 422
+    assert result.body["error"] == "invalid_request"
+    assert [problem["field"] for problem in result.body["detail"]] == ["occurred_at"]
+    assert "more than a day in the future" in result.body["detail"][0]["message"]
+    assert (await count(world.db, Event), await count(world.db, Customer)) == (0, 0)
+
+
+async def test_an_event_less_than_a_day_ahead_is_taken_as_clock_skew(world):
+    ahead = world.clock.now() + timedelta(hours=23)
+    assert (await world.event(occurred_at=ahead.isoformat())).status_code == 202
+
+
+async def test_a_refused_event_from_2062_does_not_silence_the_customer(world):
+    assert (await world.event(occurred_at="2062-01-01T00:00:00+00:00")).status_code == 422
+    today = await world.event(id="evt-2", order__id="SO-2")
+    assert today.body["surveys"][0]["status"] == "scheduled"
+
+
+async def test_an_event_and_a_walk_in_on_its_chat_at_once_both_succeed(world):
+    # /start from the chat while the shop reports the order: whichever comes second moves
+    # the chat (or finds it), neither fails on the chat's unique key.
+    for n in range(5):
+        chat = 700 + n
+        walk_in = world.conversation.walk_in(world.contact(chat))
+        event = world.event(id=f"evt-{n}", order__id=f"SO-{n}", customer__telegram_chat_id=chat)
+        _, result = await asyncio.gather(walk_in, event)
+        assert result.status_code == 202
+        assert await count(world.db, Customer, Customer.telegram_chat_id == chat) == 1

@@ -1,13 +1,21 @@
 """POST /api/v1/events over HTTP: status codes, bodies, and errors that name the field."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 import segno
 
+from bot.domain.clock import ManualClock
 from tests.web.conftest import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # two hours after the event below
+
+
+@pytest.fixture
+async def client(make_client):
+    return await make_client(ManualClock(NOW))
 
 
 def event(**changes):
