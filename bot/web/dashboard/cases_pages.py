@@ -42,7 +42,7 @@ async def cases_page(context: CasesContext) -> HTMLResponse:
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, context: CasesContext) -> HTMLResponse:
     runtime = context.runtime
-    if not case_id.isdigit() or len(case_id) > 18:
+    if not (case_id.isascii() and case_id.isdigit()) or len(case_id) > 18:  # not "²"
         raise Refusal(404, "not_found_title", "not_found")
     cards = _cards(context)
     now = runtime.clock.now()

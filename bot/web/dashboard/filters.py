@@ -70,7 +70,8 @@ def parse_filters(
     if period not in PERIODS:
         _refuse(labels, "bad_choice", field=labels["period"], value=period)
     page_text = params.get("page") or "1"
-    if not page_text.isdigit() or not 1 <= int(page_text) <= 100_000:
+    digits = page_text.isascii() and page_text.isdigit()  # "²" is a digit int() refuses
+    if not digits or len(page_text) > 6 or not 1 <= int(page_text) <= 100_000:
         _refuse(labels, "bad_choice", field="page", value=page_text[:20])
     chosen = ResponseFilter(
         flow=flow,
