@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from tests.support import ROOT
@@ -112,17 +113,22 @@ def test_run_refuses_to_start_with_a_broken_flow(tmp_path):
     assert "bad.yaml:4:8" in result.stderr and "nothing was started" in result.stderr
 
 
-ORDERS_CSV = """\
-event_id,occurred_at,order_id,amount,currency,store,customer_id,customer_name,locale,timezone,telegram_chat_id
-e1,2026-11-20T08:00:00+07:00,SO-1,350000,VND,HN-01,C-1,Lan,vi,Asia/Ho_Chi_Minh,111
-e2,2026-11-20T09:00:00+07:00,SO-2,120000,VND,HN-01,C-2,Minh,en,,
-e3,2026-11-20T09:00:00,SO-3,1,VND,HN-01,C-3,Hoa,vi,Mars/Base,
-"""
+def orders_csv() -> str:
+    """Three orders delivered an hour ago (an older one would be skipped as stale)."""
+    hour_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    local, naive = hour_ago.astimezone(timezone(timedelta(hours=7))), hour_ago.replace(tzinfo=None)
+    return (
+        "event_id,occurred_at,order_id,amount,currency,store,customer_id,customer_name,"
+        "locale,timezone,telegram_chat_id\n"
+        f"e1,{local.isoformat()},SO-1,350000,VND,HN-01,C-1,Lan,vi,Asia/Ho_Chi_Minh,111\n"
+        f"e2,{local.isoformat()},SO-2,120000,VND,HN-01,C-2,Minh,en,,\n"
+        f"e3,{naive.isoformat()},SO-3,1,VND,HN-01,C-3,Hoa,vi,Mars/Base,\n"
+    )
 
 
 def test_import_csv_reports_each_bad_row_and_imports_the_rest_once(tmp_path):
     orders = tmp_path / "orders.csv"
-    orders.write_text(ORDERS_CSV, encoding="utf-8")
+    orders.write_text(orders_csv(), encoding="utf-8")
     first = surveybot("import", str(orders), cwd=tmp_path)
     assert first.returncode == 1  # a row had problems
     assert f"{orders}:4: occurred_at:" in first.stderr
