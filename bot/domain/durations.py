@@ -10,10 +10,11 @@ _PART = re.compile(r"(\d+)([smhdw])")
 _WHOLE = re.compile(r"^(?:\d+[smhdw])+$")
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: str, longest: timedelta | None = None) -> timedelta:
     """Parse `45s`, `15m`, `2h`, `3d`, `1w` or combinations like `1h30m`.
 
-    Raises ValueError with a message that shows the accepted forms.
+    Raises ValueError with a message that shows the accepted forms, or the `longest`
+    allowed (a duration beyond what a timedelta holds is always too long).
     """
     cleaned = str(text).strip().lower().replace(" ", "")
     if not cleaned or not _WHOLE.match(cleaned):
@@ -21,8 +22,15 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; write a number and a unit: "
             "45s, 15m, 2h, 3d, 1w (or combined, like 1h30m)"
         )
-    seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
-    return timedelta(seconds=seconds)
+    limit = f"; durations go up to {longest.days}d" if longest is not None else ""
+    try:
+        seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
+        duration = timedelta(seconds=seconds)
+    except (OverflowError, ValueError):  # more days than a timedelta holds, or digits
+        raise ValueError(f"{text!r} is far too long{limit}") from None
+    if longest is not None and duration > longest:
+        raise ValueError(f"{text!r} is too long{limit}")
+    return duration
 
 
 def format_duration(value: timedelta) -> str:

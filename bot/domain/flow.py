@@ -52,13 +52,7 @@ def _duration(value: Any) -> timedelta:
         raise ValueError(
             f"{value!r} is not a duration; write it as text with a unit: 45s, 15m, 2h, 3d"
         )
-    try:
-        duration = parse_duration(value)
-    except OverflowError:  # more days than a timedelta holds
-        duration = timedelta.max
-    if duration > LONGEST_DURATION:
-        raise ValueError(f"{value!r} is too long; durations go up to 3650d (about ten years)")
-    return duration
+    return parse_duration(value, longest=LONGEST_DURATION)
 
 
 Duration = Annotated[

@@ -30,3 +30,14 @@ def test_bad_duration_explains_the_accepted_forms(text):
 def test_format_round_trips():
     for text in ("45s", "15m", "2h", "3d", "1w", "1h30m"):
         assert format_duration(parse_duration(text)) == text
+
+
+@pytest.mark.parametrize("text", ["99999999999d", "9" * 5000 + "s"])
+def test_a_duration_beyond_any_calendar_is_a_clear_error(text):
+    with pytest.raises(ValueError, match="is far too long"):
+        parse_duration(text)
+
+
+def test_a_duration_over_the_longest_allowed_names_the_limit():
+    with pytest.raises(ValueError, match="'3651d' is too long; durations go up to 3650d"):
+        parse_duration("3651d", longest=timedelta(days=3650))
