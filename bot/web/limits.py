@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.web.errors import send_error
 
 MAX_BODY_BYTES = 1024 * 1024  # a purchase event is a few KiB; 1 MiB leaves ample room
 
@@ -48,17 +48,4 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": "too_large",
-                "detail": f"the request body is over {self.limit // 1024} KiB",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, f"the request body is over {self.limit // 1024} KiB")
