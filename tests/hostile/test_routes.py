@@ -175,6 +175,7 @@ class Attempt:
     content: bytes | None = None
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     names: str | None = None  # the field a 400 must name (unreadable text in the URL)
+    field: str | None = None  # the JSON body field a 422 must name
 
 
 def route_rows(app: Any) -> set[tuple[str, str]]:
@@ -295,7 +296,12 @@ def attempts(method: str, path: str, surface: Surface, real: dict[str, str]) -> 
             if surface.body == "form" and label in JSON_VALUES:
                 continue
             content = field_body(surface, real, name, value)
-            found.append(Attempt(f"field {name}: {label}", method, url(base), content, typed))
+            json_field = name if surface.body == "json" else None
+            found.append(
+                Attempt(
+                    f"field {name}: {label}", method, url(base), content, typed, field=json_field
+                )
+            )
     if surface.body:
         for label, (content, kind) in BODIES.items():
             found.append(
@@ -372,6 +378,10 @@ def problems_of(attempt: Attempt, response: httpx.Response) -> str | None:
         detail = response.json()["detail"]
         if detail[0]["field"] != attempt.names:
             return f"400 names {detail[0]['field']!r}, not {attempt.names!r}"
+    if status == 422 and attempt.field is not None:
+        named = [problem["field"] for problem in response.json()["detail"]]
+        if not any(where.split(".")[0].split("[")[0] == attempt.field for where in named):
+            return f"422 names {named}, not {attempt.field!r}"
     if status >= 400:
         return unnamed_problem(response)
     return None
@@ -415,7 +425,7 @@ def caller_headers(surface: Surface) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(ROUTES))
-async def test_bad_input_never_gets_a_server_error(make_client, method, path):
+async def test_bad_input_gets_a_clear_4xx_or_a_normal_answer_never_a_5xx(make_client, method, path):
     surface = ROUTES[(method, path)]
     insider = await signed_in_as(make_client, "admin", **SETTINGS)
     runtime = runtime_of(insider)
