@@ -99,6 +99,8 @@ class WebChatService:
             status = SessionStatus(survey.status)
             if customer.opted_out_at is not None and status != SessionStatus.COMPLETED:
                 return await self._page(tx, survey, PageState.CLOSED)
+            if status.is_open and self._past_expiry(survey):  # its timer has yet to fire
+                return await self._page(tx, survey, PageState.CLOSED)
             if status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
                 flow = await self._flow(tx, survey)
                 locale = flow.pick_locale(customer.locale, *languages)
@@ -114,8 +116,8 @@ class WebChatService:
             survey, customer = await _survey_and_customer(tx, token, lock=False)
         if survey is None or customer is None:
             return LinkState.UNKNOWN
-        expired = survey.expires_at is not None and survey.expires_at <= self.clock.now()
-        if expired or customer.opted_out_at is not None or survey.status not in _ANSWERABLE:
+        closed = customer.opted_out_at is not None or survey.status not in _ANSWERABLE
+        if closed or self._past_expiry(survey):
             return LinkState.CLOSED
         return LinkState.OPEN
 
@@ -127,6 +129,8 @@ class WebChatService:
             survey, customer = await _survey_and_customer(tx, token, lock=True)
             if survey is None or customer is None or customer.opted_out_at is not None:
                 return
+            if self._past_expiry(survey):
+                return  # never begun after its end, even before its expiry timer fires
             status = SessionStatus(survey.status)
             if status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
                 flow = await self._flow(tx, survey)
@@ -190,6 +194,9 @@ class WebChatService:
                 survey.channel = channel_before  # an old button moves nothing
                 return
         self.delivery.kick()  # escalation cards, vouchers to other chats
+
+    def _past_expiry(self, survey: Survey) -> bool:
+        return survey.expires_at is not None and survey.expires_at <= self.clock.now()
 
     async def _flow(self, tx: UnitOfWork, survey: Survey) -> Flow:
         """The flow version the survey runs (without its answers: none are needed)."""

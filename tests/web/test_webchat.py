@@ -230,3 +230,17 @@ async def test_a_nul_byte_in_a_tapped_value_is_ignored_like_any_odd_value(client
     assert response.status_code == 303
     page = await client.get(f"/s/{token}")
     assert page.text.count("How satisfied") == 1
+
+
+async def test_a_link_past_its_expiry_is_closed_before_its_timer_fires(make_client):
+    clock = ManualClock()
+    client = await make_client(clock)
+    runtime = client._transport.app.state.runtime
+    token = await web_survey(client, "evt-overdue")
+    clock.advance(timedelta(days=30))  # the expiry timer has not run yet
+    page = await client.get(f"/s/{token}", headers={"Accept-Language": "en"})
+    assert "This survey is closed" in page.text and 'value="start"' not in page.text
+    await start(client, token)
+    async with runtime.db.reading() as tx:
+        survey = await tx.surveys.by_token(token)
+        assert survey is not None and survey.status == "pending"  # not begun after its end
