@@ -1,8 +1,10 @@
 """Vouchers at the till over HTTP: look-up, redeem once, 409 with when, 410, 404, 401."""
 
 import asyncio
+import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain.clock import ManualClock
@@ -84,3 +86,19 @@ async def test_expired_unknown_unauthorised_and_bad_bodies(make_client):
     )
     assert expired.status_code == 410
     assert expired.json()["detail"]["expires_at"]
+
+
+@pytest.mark.parametrize("order_id", ["POS\x00-1", "\ud800"])
+async def test_an_order_id_that_cannot_be_stored_is_a_422_and_the_voucher_stays_valid(
+    client, order_id
+):
+    code = await voucher_code(client)
+    response = await client.post(
+        f"/api/v1/vouchers/{code}/redeem",
+        content=json.dumps({"order_id": order_id}),  # a lone surrogate as its JSON escape
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "order_id"
+    found = await client.get(f"/api/v1/vouchers/{code}", headers=AUTH)
+    assert found.json()["status"] == "valid"
