@@ -248,75 +248,95 @@ SEEDS: dict[str, Callable[[httpx.AsyncClient], Any]] = {
 # -- the attempts for one route
 
 
-def attempts(method: str, path: str, surface: Surface, real: dict[str, str]) -> list[Attempt]:
-    def url(path_values: dict[str, str], query: str = "") -> str:
-        built = path
-        for name, value in path_values.items():
+@dataclass(frozen=True)
+class Planner:
+    """The attempts for one route: its surface, with real values where none is hostile."""
+
+    method: str
+    path: str
+    surface: Surface
+    real: dict[str, str]
+
+    def url(self, changed: dict[str, str] | None = None, query: str = "") -> str:
+        values = {name: quote(value, safe="") for name, value in self.real.items()}
+        built = self.path
+        for name, value in (values | (changed or {})).items():
             built = built.replace("{" + name + "}", value)
         return built + (f"?{query}" if query else "")
 
-    base = {name: quote(value, safe="") for name, value in real.items()}
-    body, content_type = base_body(surface, real)
-    typed = [(b"content-type", content_type.encode())] if content_type else []
-    found: list[Attempt] = []
-    for name in surface.path:
+    def typed(self) -> list[tuple[bytes, bytes]]:
+        _, content_type = base_body(self.surface, self.real)
+        return [(b"content-type", content_type.encode())] if content_type else []
+
+    def attempt(self, label: str, url: str | None = None, **changes: Any) -> Attempt:
+        method = changes.pop("method", self.method)
+        body, _ = base_body(self.surface, self.real)
+        values = {"content": body, "headers": self.typed()} | changes
+        return Attempt(label, method, url or self.url(), **values)
+
+    def all(self) -> list[Attempt]:
+        other_method = "DELETE" if self.method != "DELETE" else "PUT"
+        return [
+            *self.in_the_url(),
+            *self.in_the_fields(),
+            *self.in_the_body(),
+            *(
+                self.attempt(f"header {label}", headers=[*self.typed(), *extra])
+                for label, extra in HEADERS.items()
+            ),
+            self.attempt(f"method {other_method}", method=other_method),
+        ]
+
+    def in_the_url(self) -> list[Attempt]:
+        found = []
         for label, value in {**TEXTS, **RAW}.items():
             text = value if label in RAW else quote(value, safe="")
             unreadable = label in UNREADABLE_IN_URL
-            found.append(
-                Attempt(
-                    f"path {name}: {label}",
-                    method,
-                    url({**base, name: text}),
-                    body,
-                    typed,
-                    "path" if unreadable else None,
+            for name in self.surface.path:
+                url = self.url({name: text})
+                found.append(
+                    self.attempt(f"path {name}: {label}", url, names="path" if unreadable else None)
                 )
-            )
-    for name in surface.query:
-        for label, value in {**TEXTS, **RAW}.items():
-            text = value if label in RAW else quote(value, safe="")
-            unreadable = label in UNREADABLE_IN_URL
-            found.append(
-                Attempt(
-                    f"query {name}: {label}",
-                    method,
-                    url(base, f"{name}={text}"),
-                    body,
-                    typed,
-                    name if unreadable else None,
+            for name in self.surface.query:
+                url = self.url(query=f"{name}={text}")
+                found.append(
+                    self.attempt(f"query {name}: {label}", url, names=name if unreadable else None)
                 )
-            )
-    for label, value in RAW.items():  # a parameter no route reads is checked all the same
-        found.append(
-            Attempt(f"unknown query: {label}", method, url(base, f"x={value}"), body, typed, "x")
-        )
-    for name in surface.fields:
-        for label, value in {**TEXTS, **JSON_VALUES}.items():
-            if surface.body == "form" and label in JSON_VALUES:
-                continue
-            content = field_body(surface, real, name, value)
-            json_field = name if surface.body == "json" else None
+        for label, value in RAW.items():  # a parameter no route reads is checked all the same
             found.append(
-                Attempt(
-                    f"field {name}: {label}", method, url(base), content, typed, field=json_field
-                )
+                self.attempt(f"unknown query: {label}", self.url(query=f"x={value}"), names="x")
             )
-    if surface.body:
-        for label, (content, kind) in BODIES.items():
-            found.append(
-                Attempt(
-                    f"body: {label}", method, url(base), content, [(b"content-type", kind.encode())]
+        return found
+
+    def in_the_fields(self) -> list[Attempt]:
+        found = []
+        is_json = self.surface.body == "json"
+        values = {**TEXTS, **JSON_VALUES} if is_json else TEXTS
+        for name in self.surface.fields:
+            for label, value in values.items():
+                content = field_body(self.surface, self.real, name, value)
+                found.append(
+                    self.attempt(
+                        f"field {name}: {label}", content=content, field=name if is_json else None
+                    )
                 )
+        return found
+
+    def in_the_body(self) -> list[Attempt]:
+        if not self.surface.body:
+            return []
+        found = [
+            self.attempt(
+                f"body: {label}", content=content, headers=[(b"content-type", kind.encode())]
             )
-    if surface.body == "update":
-        for label, update in hostile_updates().items():
-            found.append(Attempt(f"update: {label}", method, url(base), update, typed))
-    for label, headers in HEADERS.items():
-        found.append(Attempt(f"header {label}", method, url(base), body, [*typed, *headers]))
-    other = "DELETE" if method != "DELETE" else "PUT"
-    found.append(Attempt(f"method {other}", other, url(base), body, typed))
-    return found
+            for label, (content, kind) in BODIES.items()
+        ]
+        if self.surface.body == "update":
+            found += [
+                self.attempt(f"update: {label}", content=update)
+                for label, update in hostile_updates().items()
+            ]
+        return found
 
 
 def base_body(surface: Surface, real: dict[str, str]) -> tuple[bytes | None, str]:
@@ -440,7 +460,7 @@ async def test_bad_input_gets_a_clear_4xx_or_a_normal_answer_never_a_5xx(make_cl
             if "csrf" in surface.fields:  # a real token, so the other fields are read
                 page = "/dashboard/login" if who == "signed out" else "/dashboard/cases"
                 real["csrf"] = csrf_of((await client.get(page)).text)
-            found = attempts(method, path, surface, real)
+            found = Planner(method, path, surface, real).all()
             tried += len(found)
             headers = caller_headers(surface) if who == "signed in" else {}
             failures += [f"{who}, {f}" for f in await run_attempts(client, found, headers)]
