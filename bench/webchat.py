@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ async def new_survey(client: httpx.AsyncClient, n: int) -> str:
     event = {
         "id": f"evt-{n}",
         "type": "order.delivered",
-        "occurred_at": "2026-11-20T08:00:00+07:00",
+        "occurred_at": datetime.now(UTC).isoformat(),  # fresh: an old one would be stale
         "order": {"id": f"SO-{n}"},
         "customer": {"id": f"C-{n}", "name": "Lan", "locale": "en"},
     }
