@@ -27,12 +27,13 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, Template, nodes
+from jinja2 import FileSystemLoader, Template, nodes, pass_eval_context
 from jinja2.environment import Environment
 from jinja2.nodes import EvalContext
-from jinja2.runtime import Context
+from jinja2.runtime import Context, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.visitor import NodeTransformer
+from markupsafe import soft_str
 
 MAX_OUTPUT_CHARS = 100_000  # a message is 4,096 characters at most on any channel we serve
 MAX_VALUE_LENGTH = 100_000  # the longest string or list one expression may build
@@ -49,12 +50,15 @@ class RenderLimitExceeded(Exception):
 
 
 class _Budget:
+    """CPU time of the rendering thread: a busy machine slows a render down but does not
+    make an ordinary one fail (wall-clock time would)."""
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
+        self.deadline = time.thread_time() + seconds
 
     def check(self) -> None:
-        if time.monotonic() > self.deadline:
+        if time.thread_time() > self.deadline:
             raise RenderLimitExceeded(
                 f"it takes longer than {self.seconds:g} s to render (a loop too long?)"
             )
@@ -152,32 +156,59 @@ def _precheck_binop(operator: str, left: Any, right: Any) -> None:
         _check_printf(left, right)
 
 
-_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[a-zA-Z%]?")
 
 
 def _check_printf(pattern: str, arguments: Any) -> None:
-    """`'%*d' % (10**9, 1)` and `'%999999999d' % 1` are widths, not text."""
-    for width, precision in _PRINTF_SPEC.findall(pattern):
+    """`'%*d' % (10**9, 1)` and `'%999999999d' % 1` are widths, not text; and a pattern
+    with many placeholders must not repeat a long argument into a huge result."""
+    specs = _PRINTF_SPEC.findall(pattern)
+    for width, precision in specs:
         for spec in (width, precision):
             if spec == "*":
                 raise RenderLimitExceeded("a '*' width in a % format is not allowed")
             if spec:
                 _check_width(int(spec), "a % format width")
+    _refuse_long(len(pattern) + len(specs) * _longest(arguments), "a % format")
 
 
-def _check_format_string(pattern: str) -> None:
-    """`'{:>999999999}'.format(1)` and nested `{:{w}}` widths."""
+def _check_format_string(pattern: str, arguments: Any) -> None:
+    """`'{:>999999999}'.format(1)`, nested `{:{w}}` widths, and `('{0}' * 30000).format(a)`."""
     try:
         fields = list(string.Formatter().parse(pattern))
     except ValueError:
         return  # str.format will raise its own clear error
-    for _literal, _name, spec, _conversion in fields:
+    placeholders = 0
+    for _literal, name, spec, _conversion in fields:
+        if name is not None:
+            placeholders += 1
         if not spec:
             continue
         if "{" in spec:
             raise RenderLimitExceeded("a nested {...} width in a format string is not allowed")
         for digits in re.findall(r"\d+", spec):
             _check_width(int(digits), "a format width")
+    _refuse_long(len(pattern) + placeholders * _longest(arguments), "a format string")
+
+
+def _longest(arguments: Any) -> int:
+    """About the longest text one placeholder may print of `arguments`."""
+    if isinstance(arguments, Mapping):
+        arguments = list(arguments.values())
+    if not isinstance(arguments, list | tuple):
+        arguments = [arguments]
+    return max((_printed_length(value) for value in arguments), default=0)
+
+
+def _printed_length(value: Any, depth: int = 0) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple | set | frozenset | Mapping) and depth < 2:
+        items = value.items() if isinstance(value, Mapping) else value
+        return sum(_printed_length(item, depth + 1) + 2 for item in items) + 2
+    if isinstance(value, list | tuple | set | frozenset | Mapping):
+        return MAX_VALUE_LENGTH  # deeper than we look: assume the worst
+    return 32  # a number, None, a date: short when printed
 
 
 # ---- calls and filters -------------------------------------------------------------------
@@ -198,7 +229,7 @@ def _precheck_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
     elif name == "replace" and len(args) >= 2:
         _precheck_replace(owner, args[0], args[1])
     elif name in ("format", "format_map"):
-        _check_format_string(owner)
+        _check_format_string(owner, [*args, *kwargs.values()])
 
 
 def _precheck_join(separator: Any, items: Any) -> None:
@@ -241,7 +272,7 @@ def _precheck_filter(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     elif name == "replace" and len(values) >= 3 and isinstance(values[0], str):
         _precheck_replace(values[0], values[1], values[2])
     elif name == "format" and values and isinstance(values[0], str):
-        _check_printf(values[0], values[1:])
+        _check_printf(values[0], [*values[1:], *kwargs.values()])
 
 
 def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
@@ -252,10 +283,14 @@ def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
         yield item
 
 
-def _bounded_text(value: Any) -> Any:
-    """The result of `~`: its parts are bounded, so checking after joining is enough."""
+@pass_eval_context
+def _bounded_concat(eval_context: EvalContext, parts: list[Any]) -> str:
+    """`a ~ b ~ c`, refused before joining when the parts are too long together."""
     _charge()
-    return _check_value(value, "the operator '~'")
+    texts = [soft_str(part) for part in parts]
+    _refuse_long(sum(len(text) for text in texts), "the operator '~'")
+    joined = markup_join(texts) if eval_context.autoescape else str_join(texts)
+    return _check_value(joined, "the operator '~'")  # escaping may have lengthened it
 
 
 class _BoundLoopsAndConcat(NodeTransformer):
@@ -268,10 +303,11 @@ class _BoundLoopsAndConcat(NodeTransformer):
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
-        return nodes.Filter(node, _BOUNDED_TEXT, [], [], None, None, lineno=node.lineno)
+        parts = nodes.List(node.nodes, lineno=node.lineno)
+        return nodes.Filter(parts, _BOUNDED_CONCAT, [], [], None, None, lineno=node.lineno)
 
 
-_COUNTED, _BOUNDED_TEXT = "surveybot counted", "surveybot bounded text"
+_COUNTED, _BOUNDED_CONCAT = "surveybot counted", "surveybot bounded concat"
 
 
 class BoundedSandbox(SandboxedEnvironment):
@@ -285,7 +321,7 @@ class BoundedSandbox(SandboxedEnvironment):
         self.filters = {name: _guard_filter(name, f) for name, f in self.filters.items()}
         # Names with a space cannot be written in a template, so they cannot be shadowed.
         self.filters[_COUNTED] = _counted
-        self.filters[_BOUNDED_TEXT] = _bounded_text
+        self.filters[_BOUNDED_CONCAT] = _bounded_concat
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)

@@ -39,6 +39,14 @@ BOMBS = {
     ),
     "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}": "fails to render",
     "{{ lipsum(10**9) }}": "'lipsum' is undefined",
+    "{{ ('{0}' * 30000).format('a' * 100000) }}": "a format string would build",
+    "{{ ('{a}' * 30000).format_map({'a': 'a' * 100000}) }}": "a format string would build",
+    "{% set a = 'a' * 100000 %}{{ ('%s' * 20000) % ((a,) * 20000) }}": "a % format would build",
+    "{% set a = 'a' * 100000 %}{{ ('%(a)s' * 20000) % {'a': a} }}": "a % format would build",
+    "{% set a = 'a' * 100000 %}{{ ('%s' * 20000)|format(*((a,) * 20000)) }}": (
+        "a % format would build"
+    ),
+    "{% set a = 'a' * 100000 %}{{ a" + " ~ a" * 20000 + " }}": "the operator '~' would build",
     "{% for i in range(100000) %}{{ 'x' * 10000 }}{% endfor %}": "output is over 100,000",
 }
 
@@ -66,6 +74,10 @@ def test_a_template_bomb_is_refused_with_the_limit_it_broke(texts, source):
         ("{% for i in range(3) %}{{ i ~ '.' }}{% endfor %}", "0.1.2."),
         ("{{ items|join(', ') }}", "áo, quần"),
         ("{{ name ~ '!' }}", "Lan!"),
+        ("{{ '<b>' ~ name ~ '</b>' }}", "&lt;b&gt;Lan&lt;/b&gt;"),
+        ("{{ ('<b>'|safe) ~ name ~ ('</b>'|safe) }}", "<b>Lan</b>"),
+        ("{{ 'Hi {0}, {1}%'.format(name, 10) }}", "Hi Lan, 10%"),
+        ("{{ '%s bought %d items'|format(name, 2) }}", "Lan bought 2 items"),
         ("{{ 2 ** 10 }}", "1024"),
     ],
 )
