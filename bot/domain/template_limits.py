@@ -289,8 +289,9 @@ def _bounded_concat(eval_context: EvalContext, parts: list[Any]) -> str:
     _charge()
     texts = [soft_str(part) for part in parts]
     _refuse_long(sum(len(text) for text in texts), "the operator '~'")
-    joined = markup_join(texts) if eval_context.autoescape else str_join(texts)
-    return _check_value(joined, "the operator '~'")  # escaping may have lengthened it
+    joined: str = markup_join(texts) if eval_context.autoescape else str_join(texts)
+    _check_value(joined, "the operator '~'")  # escaping may have lengthened it
+    return joined
 
 
 class _BoundLoopsAndConcat(NodeTransformer):
