@@ -130,3 +130,22 @@ async def test_a_good_sign_in_at_the_edge_of_the_address_allowance_does_not_use_
     assert (await sign_in(client, "minh", PASSWORD)).status_code == 303
     client.cookies.clear()
     assert (await sign_in(client, "lan", PASSWORD)).status_code == 303
+
+
+async def test_an_office_signing_in_all_day_still_gets_its_typos_forgotten(make_client):
+    """Good sign-ins give their attempt back, time included: an address's failures are
+    forgotten an hour after the last failure, however busy the office is meanwhile."""
+    client = await _throttled_client(make_client)
+    clock = _clock(client)
+    accounts = [f"staff{n}" for n in range(ADDRESS_FREE // ACCOUNT_FREE)]
+    for login in [*accounts, "lan"]:
+        await add_user(client, login, "support")
+    typos = [(login, "typo") for login in accounts for _ in range(ACCOUNT_FREE)]
+    assert _statuses(await _burst(client, typos)) == {401: ADDRESS_FREE}
+    for _ in range(4):  # two busy hours: a colleague signs in every half hour
+        clock.advance(timedelta(minutes=30))
+        assert (await sign_in(client, "lan", PASSWORD)).status_code == 303
+        client.cookies.clear()  # the next colleague's browser
+    clock.advance(timedelta(minutes=1))
+    assert _statuses(await _burst(client, [("lan", "one more typo")])) == {401: 1}
+    assert (await sign_in(client, "lan", PASSWORD)).status_code == 303

@@ -148,6 +148,14 @@ class LoginThrottleRepository:
         count = found.scalar_one_or_none()
         return None if count is None else int(count)
 
+    async def last_attempt_at(self, key: str) -> datetime | None:
+        """When the key's last counted attempt was; the row is locked on PostgreSQL, so the
+        count that follows in this transaction sees no attempt slip in between."""
+        found = await self.session.execute(
+            select(LoginThrottle.last_failure_at).where(LoginThrottle.key == key).with_for_update()
+        )
+        return found.scalar_one_or_none()
+
     async def blocked_until(self, key: str) -> datetime | None:
         found = await self.session.execute(
             select(LoginThrottle.blocked_until).where(LoginThrottle.key == key)
@@ -159,10 +167,23 @@ class LoginThrottleRepository:
             update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=until)
         )
 
-    async def release_attempt(self, key: str, blocked_until: datetime | None) -> None:
-        """Give back one counted attempt, and the wait it set unless a later one replaced it
-        (the wait before it had run out, or the attempt would not have been counted)."""
+    async def release_attempt(
+        self,
+        key: str,
+        blocked_until: datetime | None,
+        attempted_at: datetime,
+        previous_attempt_at: datetime | None,
+    ) -> None:
+        """Give back one counted attempt: its count, the wait it set and its time, each
+        unless a later attempt replaced it (the wait before it had run out, or the attempt
+        would not have been counted). Giving the time back matters: otherwise an office
+        signing in all day would never reach the quiet hour that forgets its typos."""
         values: dict[str, object] = {"failures": LoginThrottle.failures - 1}
+        if previous_attempt_at is not None:
+            values["last_failure_at"] = case(
+                (LoginThrottle.last_failure_at == attempted_at, previous_attempt_at),
+                else_=LoginThrottle.last_failure_at,
+            )
         if blocked_until is not None:
             values["blocked_until"] = case(
                 (LoginThrottle.blocked_until == blocked_until, null()),

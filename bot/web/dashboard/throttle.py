@@ -11,7 +11,8 @@ An attempt is *claimed* before its password is checked: the counter is raised an
 wait set in one transaction, committed before argon2 runs, so a burst of parallel requests
 (on any number of workers) sees its own earlier members and only the free allowance gets
 through. A wrong password then needs no further write; a right one gives its claims back
-(the account's counter is cleared, the address's loses this one attempt). While a key is
+(the account's counter is cleared; the address's loses this one attempt, its wait and its
+time, so successes never keep an address's old typos alive). While a key is
 blocked the attempt is refused unchecked and not counted: the right password too, or the
 wait would be pointless.
 """
@@ -77,6 +78,8 @@ class Claim:
 
     gate: Gate
     blocked_until: datetime | None
+    attempted_at: datetime
+    previous_attempt_at: datetime | None  # the counter's time before this attempt
 
 
 def gates_for(login: str, address: str) -> tuple[Gate, Gate]:
@@ -92,6 +95,7 @@ async def claim_attempt(
     caller's transaction then rolls back, so a refused attempt counts nowhere)."""
     claims = []
     for gate in gates:
+        previous = await throttles.last_attempt_at(gate.key)
         attempts = await throttles.count_attempt(gate.key, now, now - gate.rule.forget_after)
         if attempts is None:
             until = await throttles.blocked_until(gate.key)
@@ -100,7 +104,7 @@ async def claim_attempt(
         blocked_until = now + wait if wait else None
         if blocked_until is not None:
             await throttles.block(gate.key, blocked_until)
-        claims.append(Claim(gate, blocked_until))
+        claims.append(Claim(gate, blocked_until, now, previous))
     return claims
 
 
@@ -109,7 +113,9 @@ async def forgive(throttles: LoginThrottleRepository, claims: list[Claim]) -> No
     account, *others = claims
     await throttles.clear(account.gate.key)
     for claim in others:
-        await throttles.release_attempt(claim.gate.key, claim.blocked_until)
+        await throttles.release_attempt(
+            claim.gate.key, claim.blocked_until, claim.attempted_at, claim.previous_attempt_at
+        )
 
 
 def account_key(login: str) -> str:
