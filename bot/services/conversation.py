@@ -50,6 +50,10 @@ class Contact:
     channel: str = TELEGRAM
 
 
+# Not yet over by their status; a survey past its `expires_at` is over all the same.
+_UNFINISHED = (SessionStatus.PENDING, SessionStatus.ACTIVE, SessionStatus.SKIPPED)
+
+
 class ConversationService:
     def __init__(
         self, db: Database, runner: SurveyRunner, clock: Clock, delivery: DeliveryKick
@@ -123,7 +127,10 @@ class ConversationService:
         self, tx: UnitOfWork, survey: Survey, customer: Customer, contact: Contact
     ) -> None:
         status = SessionStatus(survey.status)
-        if status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
+        past_end = survey.expires_at is not None and survey.expires_at <= self.clock.now()
+        if status in _UNFINISHED and past_end:  # its expiry timer has yet to fire, or stale
+            await self._say(tx, customer, contact, "survey_closed", survey.locale)
+        elif status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
             # A customer who opens the link themselves wants to answer, even if we had
             # decided not to send it (cooldown, sampling).
             await self.runner.begin(tx, survey, customer, contact.channel)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.clock import Clock
-from bot.domain.eligibility import decide
+from bot.domain.eligibility import SkipReason, decide
 from bot.domain.engine import SessionStatus
 from bot.domain.events import PurchaseEvent
 from bot.domain.flow import Flow
@@ -136,6 +136,10 @@ class IngestService:
         if not decision.send:
             survey.skip_reason = decision.reason.value if decision.reason else None
             survey.skip_detail = decision.detail
+            if decision.reason is SkipReason.STALE:
+                # Closed from the start: had the event come in time, its survey would be
+                # over by now, so its link and QR code lead to a closed page.
+                survey.expires_at = min(now, occurred + trigger.stale_after)
             log.info("survey skipped", extra={"survey_id": survey.id, "reason": survey.skip_reason})
             return survey
         survey.scheduled_for = when

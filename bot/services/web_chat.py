@@ -99,7 +99,7 @@ class WebChatService:
             status = SessionStatus(survey.status)
             if customer.opted_out_at is not None and status != SessionStatus.COMPLETED:
                 return await self._page(tx, survey, PageState.CLOSED)
-            if status.is_open and self._past_expiry(survey):  # its timer has yet to fire
+            if status in _ANSWERABLE and self._past_expiry(survey):  # timer yet to fire
                 return await self._page(tx, survey, PageState.CLOSED)
             if status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
                 flow = await self._flow(tx, survey)
@@ -171,6 +171,8 @@ class WebChatService:
             survey, customer = await _survey_and_customer(tx, token, lock=True)
             if survey is None or customer is None or survey.status != SessionStatus.ACTIVE:
                 return
+            if self._past_expiry(survey):
+                return  # closed, though its expiry timer has yet to fire
             if visit is not None and visit != survey.visit:
                 return  # typed words meant for a question already answered
             if isinstance(event, Typed) and not _asks_for_words(await self._step(tx, survey)):

@@ -2,7 +2,7 @@
 
 import asyncio
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -119,6 +119,17 @@ async def test_link_of_a_completed_survey_says_so_and_asks_nothing(world):
     await world.conversation.open_link(world.contact(7), token)
     await world.deliver()
     assert world.texts(7) == ["You've already completed this survey — thank you so much! 💛"]
+
+
+async def test_link_of_a_stale_survey_says_it_is_closed_and_asks_nothing(world):
+    world.clock.advance(timedelta(days=30))  # the event arrives a month late: stale
+    result = await world.event(customer__locale="en")
+    (planned,) = result.body["surveys"]
+    assert planned["skip_reason"] == "stale"
+    token = planned["web_link"].rsplit("/", 1)[1]
+    await world.conversation.open_link(world.contact(7, language="en"), token)
+    await world.deliver()
+    assert world.texts(7) == ["This survey is closed. Thank you!"]
 
 
 async def test_opening_the_link_again_shows_the_open_question_again(world):

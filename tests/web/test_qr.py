@@ -8,7 +8,7 @@ from tests.web.conftest import API_KEY
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
-async def qr_path(client, event_id="evt-qr") -> str:
+async def qr_path(client, event_id="evt-qr", age=timedelta(0)) -> str:
     runtime = client._transport.app.state.runtime
     response = await client.post(
         "/api/v1/events",
@@ -16,7 +16,7 @@ async def qr_path(client, event_id="evt-qr") -> str:
         json={
             "id": event_id,
             "type": "order.delivered",
-            "occurred_at": runtime.clock.now().isoformat(),
+            "occurred_at": (runtime.clock.now() - age).isoformat(),
             "order": {"id": f"SO-{event_id}"},
             "customer": {"id": f"C-{event_id}", "locale": "en"},
         },
@@ -55,3 +55,17 @@ async def test_the_code_of_a_survey_past_its_expiry_is_gone_before_the_timer_fir
     clock.advance(timedelta(days=30))
     response = await client.get(path)
     assert response.status_code == 410 and response.json()["error"] == "gone"
+
+
+async def test_the_code_and_the_page_of_a_stale_survey_are_closed_from_the_start(make_client):
+    client = await make_client(ManualClock())
+    path = await qr_path(client, "evt-qr-stale", age=timedelta(days=60))
+    assert (await client.get(path)).status_code == 410
+    token = path.removeprefix("/qr/").removesuffix(".png")
+    page = await client.get(f"/s/{token}", headers={"Accept-Language": "en"})
+    assert "This survey is closed" in page.text and 'value="start"' not in page.text
+    await client.post(f"/s/{token}", data={"action": "start"})
+    runtime = client._transport.app.state.runtime
+    async with runtime.db.reading() as tx:
+        survey = await tx.surveys.by_token(token)
+        assert survey is not None and (survey.status, survey.skip_reason) == ("skipped", "stale")

@@ -244,3 +244,17 @@ async def test_a_link_past_its_expiry_is_closed_before_its_timer_fires(make_clie
     async with runtime.db.reading() as tx:
         survey = await tx.surveys.by_token(token)
         assert survey is not None and survey.status == "pending"  # not begun after its end
+
+
+async def test_an_answer_posted_after_the_survey_ended_is_not_taken(make_client):
+    clock = ManualClock()
+    client = await make_client(clock)
+    runtime = client._transport.app.state.runtime
+    token = await web_survey(client, "evt-late-answer")
+    await start(client, token)
+    clock.advance(timedelta(days=30))  # over; its expiry timer has not run yet
+    await client.post(f"/s/{token}", data={"value": "5", "visit": "1"})
+    async with runtime.db.reading() as tx:
+        survey = await tx.surveys.by_token(token)
+        assert survey is not None
+        assert await tx.answers.for_survey(survey.id) == []
