@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -131,7 +131,8 @@ async def test_two_workers_send_two_thousand_due_surveys_exactly_once(
         "Asia/Ho_Chi_Minh",
     )
     for n, chat in enumerate(chats):
-        body = event(n, chat) | {"occurred_at": "2026-01-01T00:00:00+00:00"}  # due now
+        due_now = datetime.now(UTC) - timedelta(seconds=2)  # the flow's delay ago
+        body = event(n, chat) | {"occurred_at": due_now.isoformat()}
         assert (await ingest.ingest(PurchaseEvent.model_validate(body))).status_code == 202
 
     workers = {
