@@ -7,6 +7,8 @@ Prints ratios, each against a baseline measured in this same run:
             same fake from a child process: what this machine can push at all
   memory    peak RSS of a worker ticking over 1,000,000 pending timers, over the same
             worker on an empty database; goal: flat (about 1.0)
+It also shows how many transactions wrote the outcomes (each is written as soon as its
+send returns; those that finish together share one write).
 
 It runs at the issue's scale (x100: 3000 messages/s allowed) and at x10 (300/s): when the
 allowed rate is above the machine's ceiling, the x100 ratio measures the machine, and the
@@ -175,6 +177,7 @@ async def _work(
             "delivered_in": delivered_in,
             "counts": counts,
             "latency": limiter.answer_seconds / max(1, limiter.answered),
+            "writes": dispatcher.outcomes.writes,
         }
     )
 
@@ -299,6 +302,10 @@ async def bench_dispatch(surveys: int, workdir: Path) -> None:
             print(
                 f"x{scale}: ceiling {achieved:.0f}/s over bare {bare['rate']:.0f}/s = "
                 f"{achieved / bare['rate']:.3f}"
+            )
+            print(
+                f"x{scale}: writes  {result['writes']} transactions wrote the outcomes "
+                f"({surveys / max(1, result['writes']):.1f} messages each)"
             )
             if os.environ.get("SURVEYBOT_BENCH_DATABASE_URL"):
                 break  # one shared database: seed once

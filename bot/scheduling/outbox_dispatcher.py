@@ -182,7 +182,7 @@ class OutboxDispatcher:
                 outcome = plan
             else:
                 outcome, holding = await self._deliver(row, plan)
-            await self.outcomes.write(outcome, row)
+            await self.outcomes.write(outcome, row, sent=holding)
         except Exception:
             log.exception(
                 "the outcome of message %s was not recorded; it goes again after its lease",
@@ -272,9 +272,11 @@ class OutboxDispatcher:
                     row.id, PENDING, error="paced by the rate limiter", retry_in=wait
                 ), False
             try:
-                if self._stopping.is_set():  # not sent yet: back in the queue at once
-                    return Outcome(row.id, PENDING, error=row.last_error), False
                 await self._unwritten.acquire()
+                if self._stopping.is_set():  # not sent yet: back in the queue at once
+                    self._unwritten.release()
+                    return Outcome(row.id, PENDING, error=row.last_error), False
+                self.outcomes.sending()
                 outcome = await self._send(channel, row, plan)
             finally:
                 self.limiter.release(row.chat_id, group=group, new_message=new_message)
