@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
 )
 
+from bot.domain.storable_text import NO_NUL_PATTERN, NO_NUL_SCHEMA, STORABLE, storable_text
 from bot.domain.timing import is_valid_zone
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # a BIGINT column (and SQLite's INTEGER)
@@ -34,25 +35,6 @@ ATTRIBUTE_TEXT_LIMIT = 256
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_EVENT = datetime(2100, 1, 1, tzinfo=UTC)  # a fixed bound; see `problems_at` for now
 FUTURE_TOLERANCE = timedelta(days=1)  # clocks differ; a day ahead is a mistake, not skew
-NO_NUL = r"^[^\u0000]*$"  # documents the rule below in the JSON Schema (OpenAPI)
-
-
-def storable_text(value: str) -> str:
-    """Text a database column takes: PostgreSQL refuses NUL, and a lone surrogate (valid
-    as a JSON escape) is no UTF-8 at all."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters (\\u0000); remove them")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(
-            "is not valid Unicode text (it has an unpaired surrogate, like \\ud800)"
-        ) from None
-    return value
-
-
-_STORABLE = AfterValidator(storable_text)
-_NUL_FREE_SCHEMA = Field(json_schema_extra={"pattern": NO_NUL})
 
 
 def _storable_attribute(value: str | int | float | bool) -> str | int | float | bool:
@@ -74,22 +56,22 @@ def _storable_attribute(value: str | int | float | bool) -> str | int | float | 
 Text128 = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
-    _STORABLE,
-    _NUL_FREE_SCHEMA,
+    STORABLE,
+    NO_NUL_SCHEMA,
 ]
-Text64 = Annotated[str, StringConstraints(max_length=64), _STORABLE, _NUL_FREE_SCHEMA]
-Text200 = Annotated[str, StringConstraints(max_length=200), _STORABLE, _NUL_FREE_SCHEMA]
+Text64 = Annotated[str, StringConstraints(max_length=64), STORABLE, NO_NUL_SCHEMA]
+Text200 = Annotated[str, StringConstraints(max_length=200), STORABLE, NO_NUL_SCHEMA]
 Name200 = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=200), _STORABLE, _NUL_FREE_SCHEMA
+    str, StringConstraints(strip_whitespace=True, max_length=200), STORABLE, NO_NUL_SCHEMA
 ]
-AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64), _STORABLE]
+AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64), STORABLE]
 AttributeValue = Annotated[
     str | int | float | bool,
     AfterValidator(_storable_attribute),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "maxLength": ATTRIBUTE_TEXT_LIMIT, "pattern": NO_NUL},
+                {"type": "string", "maxLength": ATTRIBUTE_TEXT_LIMIT, "pattern": NO_NUL_PATTERN},
                 {"type": "number", "minimum": BIGINT_MIN, "maximum": BIGINT_MAX},
                 {"type": "boolean"},
             ]

@@ -3,16 +3,13 @@
 PostgreSQL cannot store a NUL in a text column (and SQLite would keep it, so the databases
 would disagree), and no real link, code or name has one. `UrlTextGuard` checks the path and
 every query parameter of every request once, before any route runs, and answers 400 naming
-where; `StorableText` is the same rule for a text field of a JSON body. Free text typed by a
-person (a web chat comment) has its NULs removed instead (`without_nul`): the words stay.
+where. Fields of bodies follow the same rule (bot.domain.storable_text).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
-from pydantic import AfterValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.web.errors import send_error
@@ -31,20 +28,6 @@ def bytes_problem(raw: bytes) -> str | None:
     except UnicodeDecodeError:
         return NOT_UTF8
     return None
-
-
-def _storable(value: str) -> str:
-    # (A lone surrogate, from a JSON escape like "\ud800", pydantic's str already refuses.)
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL byte")
-    return value
-
-
-StorableText = Annotated[str, AfterValidator(_storable)]
-
-
-def without_nul(text: str) -> str:
-    return text.replace("\x00", "")
 
 
 def url_problem(scope: Scope) -> tuple[str, str] | None:

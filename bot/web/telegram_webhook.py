@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import ValidationError
 
 from bot.domain.events import field_errors
-from bot.web.readable_text import without_nul
+from bot.domain.storable_text import without_nul
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from bot.domain.flow import TEXT_ANSWER_LIMIT
+from bot.domain.storable_text import has_nul, without_nul
 from bot.services.demo import demo_survey
 from bot.services.web_chat import ChatPage, PageState
 from bot.storage.repositories.surveys import TOKEN_MAX_LENGTH
 from bot.web.chat_html import to_web_html
 from bot.web.dashboard.page_context import templates_at
-from bot.web.readable_text import without_nul
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -152,7 +152,7 @@ def _field(form: FormData, name: str, limit: int) -> str:
     """A short form field; empty when missing, a file, longer than any real answer, or
     holding a NUL (no button sends one: the post is hand-made)."""
     raw = form.get(name)
-    return raw if isinstance(raw, str) and len(raw) <= limit and "\x00" not in raw else ""
+    return raw if isinstance(raw, str) and len(raw) <= limit and not has_nul(raw) else ""
 
 
 def _visit(raw: str) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from bot.domain.storable_text import has_nul
 from bot.web.dashboard import csrf
 from bot.web.dashboard.accounts import Account, Accounts
 from bot.web.dashboard.i18n import wait_text
@@ -30,7 +31,6 @@ from bot.web.dashboard.sessions import (
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
 
 _MAX_FIELD = 1000  # longer logins or passwords are refused unread
-_NUL = "\x00"
 
 
 @router.get("/")
@@ -57,7 +57,7 @@ async def login(request: Request, context: Context) -> Response:
     settings = context.runtime.settings
     expected = read_cookie(request, settings, LOGIN_CSRF_COOKIE)
     target = form.get("next")
-    next_path = target if isinstance(target, str) and _NUL not in target else None
+    next_path = target if isinstance(target, str) and not has_nul(target) else None
     if not csrf.tokens_match(expected, form.get(csrf.FIELD)):
         return _form(context, next_path, status=403, error=context.t["form_expired"])
     login_value, password = form.get("login"), form.get("password")
@@ -65,7 +65,7 @@ async def login(request: Request, context: Context) -> Response:
         return _form(context, next_path, status=400, error=context.t["wrong_password"])
     if len(login_value) > _MAX_FIELD or len(password) > _MAX_FIELD:
         return _form(context, next_path, status=400, error=context.t["wrong_password"])
-    if _NUL in login_value or _NUL in password:
+    if has_nul(login_value) or has_nul(password):
         # No login or password can hold one (PostgreSQL cannot even compare it): refused
         # unread and uncounted, and not echoed back into the form.
         return _form(context, next_path, status=400, error=context.t["bad_request"])

@@ -7,6 +7,7 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from bot.domain.storable_text import has_nul
 from bot.errors import SurveybotError
 
 MIN_PASSWORD = 8
@@ -48,7 +49,7 @@ def password_problem(password: str, login: str) -> str | None:
         return f"the password is shorter than {MIN_PASSWORD} characters"
     if len(password) > MAX_PASSWORD:
         return f"the password is longer than {MAX_PASSWORD} characters"
-    if "\x00" in password:
+    if has_nul(password):
         return "the password contains a NUL character, which the sign-in form refuses"
     if fold_login(password) == login:
         return "the password is the login; choose another"
