@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
-    scheme_name="apiKey",
+    scheme_name="bearerAuth",
     description="A key from SURVEYBOT_API_KEYS, sent as `Authorization: Bearer <key>`.",
 )
 
