@@ -181,7 +181,11 @@ class OutboxDispatcher:
             if isinstance(plan, Outcome):  # settled without sending
                 outcome = plan
             else:
-                outcome, holding = await self._deliver(row, plan)
+                delivered, holding = await self._deliver(row, plan)
+                if delivered is None:
+                    log.warning("message %s outlived its lease unsent; it goes again", row.id)
+                    return
+                outcome = delivered
             await self.outcomes.write(outcome, row, sent=holding)
         except Exception:
             log.exception(
@@ -255,8 +259,9 @@ class OutboxDispatcher:
             plans.append(Delivery(row.id, row.kind, row.chat_id, payload))
         return plans
 
-    async def _deliver(self, row: OutboxMessage, plan: Delivery) -> tuple[Outcome, bool]:
-        """The outcome, and whether it was sent (then it holds an unwritten slot)."""
+    async def _deliver(self, row: OutboxMessage, plan: Delivery) -> tuple[Outcome | None, bool]:
+        """The outcome, and whether it was sent (then it holds an unwritten slot). None:
+        its lease ran out while it waited, so another claim may have it; not sent."""
         channel = self.channels[row.channel]
         group, new_message = channel.is_group(row.chat_id), row.kind == "send"
         async with self._slots:
@@ -276,6 +281,9 @@ class OutboxDispatcher:
                 if self._stopping.is_set():  # not sent yet: back in the queue at once
                     self._unwritten.release()
                     return Outcome(row.id, PENDING, error=row.last_error), False
+                if row.lease_until is not None and row.lease_until <= self.clock.now():
+                    self._unwritten.release()  # waited out its lease (the database was away)
+                    return None, False
                 self.outcomes.sending()
                 outcome = await self._send(channel, row, plan)
             finally:

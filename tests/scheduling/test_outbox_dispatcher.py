@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from bot.domain.engine import SessionStatus
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
-from bot.scheduling.outbox_dispatcher import MAX_ATTEMPTS, backoff
+from bot.scheduling.outbox_dispatcher import MAX_ATTEMPTS, OutboxDispatcher, backoff
+from bot.scheduling.rate_limit import RateLimiter
 from bot.storage.models import OutboxMessage, Survey
-from tests.support import RecordingChannel, build_world
+from tests.support import UNLIMITED, RecordingChannel, build_world, limiter_time
 
 
 @pytest.fixture
@@ -165,3 +166,33 @@ async def test_each_outcome_is_written_when_its_send_returns_not_with_its_batch(
     channel.answer.set()
     assert await draining == 3
     assert await statuses(world.db) == [("sent", 0)] * 3
+
+
+class StallingLimiter(RateLimiter):
+    """Its first wait lasts past the lease (the clock jumps), as when the database is away
+    and sends wait for their outcomes to be written."""
+
+    def __init__(self, clock, stall: timedelta) -> None:
+        super().__init__(UNLIMITED, limiter_time(clock))
+        self.clock, self.stall = clock, stall
+
+    async def acquire(self, *args, **kwargs):
+        if self.stall:
+            self.clock.advance(self.stall)
+            self.stall = timedelta(0)
+        return await super().acquire(*args, **kwargs)
+
+
+async def test_a_message_that_waited_out_its_lease_is_not_sent_by_that_claim(world):
+    lease = timedelta(seconds=30)
+    limiter = StallingLimiter(world.clock, stall=lease * 2)
+    dispatcher = OutboxDispatcher(
+        world.db, {"telegram": world.channel}, limiter, world.clock, lease=lease
+    )
+    await world.conversation.help(world.contact(1))
+
+    assert await dispatcher.drain() == 1
+    assert world.texts(1) == []  # another worker may have claimed it by now
+    assert await dispatcher.drain() == 1  # its lease is over: claimed again, sent once
+    assert len(world.texts(1)) == 1
+    assert await statuses(world.db) == [("sent", 1)]
