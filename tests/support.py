@@ -252,8 +252,9 @@ def build_world(
     )
 
 
-def purchase_event(**overrides: Any) -> PurchaseEvent:
-    """The issue's example event; keyword overrides use `customer__name` for nesting."""
+def event_body(**overrides: Any) -> dict[str, Any]:
+    """The issue's example event as JSON data. `customer__name=...` changes a nested field
+    (`order__items__0__qty`: an item), None removes it."""
     body: dict[str, Any] = {
         "id": "evt-123",
         "type": "order.delivered",
@@ -277,12 +278,17 @@ def purchase_event(**overrides: Any) -> PurchaseEvent:
         target = body
         *parents, leaf = key.split("__")
         for parent in parents:
-            target = target[parent]
+            target = target[int(parent)] if isinstance(target, list) else target[parent]
         if value is None:
             target.pop(leaf, None)
         else:
             target[leaf] = value
-    return PurchaseEvent.model_validate(body)
+    return body
+
+
+def purchase_event(**overrides: Any) -> PurchaseEvent:
+    """The issue's example event (see `event_body`)."""
+    return PurchaseEvent.model_validate(event_body(**overrides))
 
 
 async def seed_survey(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.domain.clock import ManualClock
+from tests.support import event_body as base_event_body
 from tests.web.conftest import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -15,34 +16,11 @@ NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City
 
 
 def event_body(**changes: Any) -> dict[str, Any]:
-    """A valid event from an hour ago; `customer__name=...` changes a nested field."""
-    body: dict[str, Any] = {
-        "id": "evt-1",
-        "type": "order.delivered",
-        "occurred_at": (NOW - timedelta(hours=1)).isoformat(),
-        "order": {
-            "id": "SO-1",
-            "amount": 350000,
-            "currency": "VND",
-            "items": [{"sku": "A1", "name": "Áo thun", "qty": 1}],
-            "store": "HN-01",
-        },
-        "customer": {
-            "id": "C-9",
-            "name": "Lan",
-            "locale": "vi",
-            "timezone": "Asia/Ho_Chi_Minh",
-            "telegram_chat_id": 123,
-            "attributes": {"tier": "gold"},
-        },
-    }
-    for key, value in changes.items():
-        target = body
-        *parents, leaf = key.split("__")
-        for parent in parents:
-            target = target[int(parent)] if isinstance(target, list) else target[parent]
-        target[leaf] = value
-    return body
+    """A valid event from an hour ago, with a segment; `customer__name=...` changes a field."""
+    fresh = {"occurred_at": (NOW - timedelta(hours=1)).isoformat()}
+    return base_event_body(
+        **{"id": "evt-1", "customer__attributes": {"tier": "gold"}, **fresh, **changes}
+    )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 import segno
 
 from bot.domain.clock import ManualClock
+from tests.support import event_body
 from tests.web.conftest import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -19,32 +20,7 @@ async def client(make_client):
 
 
 def event(**changes):
-    body = {
-        "id": "evt-123",
-        "type": "order.delivered",
-        "occurred_at": "2026-11-20T08:00:00+07:00",
-        "order": {
-            "id": "SO-1",
-            "amount": 350000,
-            "currency": "VND",
-            "items": [{"sku": "A1", "name": "...", "qty": 1}],
-            "store": "HN-01",
-        },
-        "customer": {
-            "id": "C-9",
-            "name": "Lan",
-            "locale": "vi",
-            "timezone": "Asia/Ho_Chi_Minh",
-            "telegram_chat_id": 123,
-        },
-    }
-    for key, value in changes.items():
-        target = body
-        *parents, leaf = key.split("__")
-        for parent in parents:
-            target = target[parent]
-        target[leaf] = value
-    return body
+    return event_body(**{"order__items__0__name": "...", **changes})
 
 
 async def test_a_new_event_is_accepted_with_its_surveys(client):
