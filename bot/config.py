@@ -171,10 +171,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _lease_outlasts_a_request(self) -> Settings:
-        if self.delivery_lease_seconds <= self.telegram_timeout_seconds:
+        # A claimed message may wait up to a second for the rate limiter before its send.
+        if self.delivery_lease_seconds <= self.telegram_timeout_seconds + 1:
             raise ValueError(
-                "SURVEYBOT_DELIVERY_LEASE_SECONDS must be longer than "
-                "SURVEYBOT_TELEGRAM_TIMEOUT_SECONDS, or a slow send could be sent twice"
+                "SURVEYBOT_DELIVERY_LEASE_SECONDS must exceed "
+                "SURVEYBOT_TELEGRAM_TIMEOUT_SECONDS by more than a second, "
+                "or a slow send could be sent twice"
             )
         return self
 

@@ -155,7 +155,7 @@ async def test_a_crash_mid_survey_loses_nothing(telegram, surveybot, db):
     telegram.add_user(LAN, first_name="Lan", language_code="vi")
     token, survey_id = await seed_survey(db)
     # Short lease: a message in flight when the process dies is retried within seconds.
-    fast = {"SURVEYBOT_DELIVERY_LEASE_SECONDS": "3", "SURVEYBOT_TELEGRAM_TIMEOUT_SECONDS": "2"}
+    fast = {"SURVEYBOT_DELIVERY_LEASE_SECONDS": "4", "SURVEYBOT_TELEGRAM_TIMEOUT_SECONDS": "2"}
     first = await surveybot(**fast).start()
     telegram.user_sends(LAN, f"/start {token}")
     press(telegram, await telegram.wait_for_message(LAN, contains="Bạn hài lòng"), "4")
