@@ -160,6 +160,8 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         clock,
         on_unreachable=reachability.mark_unreachable,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
+        # The request's timeout, and the second a message may wait for the rate limiter.
+        send_timeout=timedelta(seconds=settings.telegram_timeout_seconds + 1),
     )
     conversation = ConversationService(db, runner, clock, outbox)
     cards = CaseCards(texts, support_config(settings))

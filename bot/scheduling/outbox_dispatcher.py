@@ -74,15 +74,19 @@ class OutboxDispatcher:
         *,
         on_unreachable: UnreachableHandler | None = None,
         lease: timedelta = timedelta(seconds=60),
+        send_timeout: timedelta = timedelta(0),
         idle_poll: float = 1.0,
         concurrency: int = 64,
     ) -> None:
+        """`send_timeout`: the longest a send may take; a message with less lease left
+        than that is not sent (its lease could end mid-send and another claim send it)."""
         self.db = db
         self.channels = dict(channels)
         self.limiter = limiter
         self.clock = clock
         self.on_unreachable = on_unreachable
         self.lease = lease
+        self.send_timeout = send_timeout
         self.idle_poll = idle_poll
         self._slots = asyncio.Semaphore(concurrency)
         # Sent, outcome not written yet: what a crash would send again. At most a second's
@@ -131,7 +135,10 @@ class OutboxDispatcher:
             wake.clear()
             room = self.batch_size - len(in_hand)
             if room * 2 < self.batch_size and in_hand:
-                await wake.wait()  # busy: woken when half a batch is free
+                # Busy: woken when half a batch is free, and in any case after idle_poll,
+                # so a few slow sends in hand never stop the lane claiming.
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.idle_poll)
                 continue
             try:
                 claimed = await self._claim(lane, room)
@@ -281,8 +288,12 @@ class OutboxDispatcher:
                 if self._stopping.is_set():  # not sent yet: back in the queue at once
                     self._unwritten.release()
                     return Outcome(row.id, PENDING, error=row.last_error), False
-                if row.lease_until is not None and row.lease_until <= self.clock.now():
-                    self._unwritten.release()  # waited out its lease (the database was away)
+                if row.lease_until is not None and (
+                    row.lease_until - self.clock.now() <= self.send_timeout
+                ):
+                    # It waited (for the database, for a slot) until too little of its
+                    # lease is left for a whole send: left to the lease, not sent.
+                    self._unwritten.release()
                     return None, False
                 self.outcomes.sending()
                 outcome = await self._send(channel, row, plan)
@@ -324,6 +335,13 @@ class OutboxDispatcher:
                 error=f"gave up after {attempts} attempts: {error}",
                 failed_attempt=True,
             )
-        return Outcome(
-            row.id, PENDING, error=error, retry_in=backoff(attempts), failed_attempt=True
+        retry_in = backoff(attempts)
+        log.warning(
+            "message %s: attempt %s of %s failed (%s); retrying in %.0f s",
+            row.id,
+            attempts,
+            MAX_ATTEMPTS,
+            error,
+            retry_in,
         )
+        return Outcome(row.id, PENDING, error=error, retry_in=retry_in, failed_attempt=True)

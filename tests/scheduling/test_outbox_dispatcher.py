@@ -196,3 +196,25 @@ async def test_a_message_that_waited_out_its_lease_is_not_sent_by_that_claim(wor
     assert await dispatcher.drain() == 1  # its lease is over: claimed again, sent once
     assert len(world.texts(1)) == 1
     assert await statuses(world.db) == [("sent", 1)]
+
+
+async def test_a_message_with_too_little_lease_left_for_a_whole_send_is_not_sent(world):
+    # The wait leaves 10 s of a 30 s lease, but a send may take 16 s: its lease could end
+    # mid-send and another claim send it again, so this claim leaves it to the lease.
+    lease, send_timeout = timedelta(seconds=30), timedelta(seconds=16)
+    limiter = StallingLimiter(world.clock, stall=timedelta(seconds=20))
+    dispatcher = OutboxDispatcher(
+        world.db,
+        {"telegram": world.channel},
+        limiter,
+        world.clock,
+        lease=lease,
+        send_timeout=send_timeout,
+    )
+    await world.conversation.help(world.contact(1))
+
+    assert await dispatcher.drain() == 1
+    assert world.texts(1) == []
+    world.clock.advance(timedelta(seconds=11))  # its lease is over
+    assert await dispatcher.drain() == 1
+    assert len(world.texts(1)) == 1
