@@ -478,7 +478,9 @@ async def _shutdown(
     server.should_exit = True
     if runtime.scheduler.running:
         runtime.scheduler.shutdown(wait=False)
-    await asyncio.wait(tasks, timeout=10)
+    # Sends in flight may take their whole timeout; one cancelled after Telegram took it
+    # would be sent again after the restart. Then a moment to write their outcomes.
+    await asyncio.wait(tasks, timeout=runtime.settings.telegram_timeout_seconds + 2)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
