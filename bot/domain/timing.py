@@ -79,3 +79,9 @@ def remind_at(sent: datetime, trigger: Trigger, tz: ZoneInfo) -> datetime | None
 def expire_at(sent: datetime, trigger: Trigger) -> datetime | None:
     """When an unanswered survey closes (`expire` after sending); None if it never does."""
     return sent + trigger.expire if trigger.expire is not None else None
+
+
+def has_ended(expires_at: datetime | None, now: datetime) -> bool:
+    """Whether a survey closing at `expires_at` is over at `now` (its expiry timer may not
+    have fired yet: the survey is over all the same)."""
+    return expires_at is not None and expires_at <= now

@@ -16,7 +16,7 @@ from bot.domain.eligibility import SkipReason
 from bot.domain.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
 from bot.domain.locales import choose_locale
 from bot.domain.presenter import OutgoingMessage
-from bot.domain.timing import expire_at
+from bot.domain.timing import expire_at, has_ended
 from bot.errors import StaleAnswer
 from bot.services.survey_runner import INTERACTIVE_PRIORITY, TELEGRAM, SurveyRunner
 from bot.storage.database import Database
@@ -127,8 +127,7 @@ class ConversationService:
         self, tx: UnitOfWork, survey: Survey, customer: Customer, contact: Contact
     ) -> None:
         status = SessionStatus(survey.status)
-        past_end = survey.expires_at is not None and survey.expires_at <= self.clock.now()
-        if status in _UNFINISHED and past_end:  # its expiry timer has yet to fire, or stale
+        if status in _UNFINISHED and has_ended(survey.expires_at, self.clock.now()):  # or stale
             await self._say(tx, customer, contact, "survey_closed", survey.locale)
         elif status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
             # A customer who opens the link themselves wants to answer, even if we had

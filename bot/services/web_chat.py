@@ -22,7 +22,7 @@ from typing import Any
 from bot.domain.clock import Clock
 from bot.domain.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
 from bot.domain.flow import TEXT_ANSWER_LIMIT, Flow, Step, StepKind, TextStep
-from bot.domain.timing import expire_at
+from bot.domain.timing import expire_at, has_ended
 from bot.errors import StaleAnswer
 from bot.services.conversation import DeliveryKick
 from bot.services.survey_runner import WEB, SurveyRunner
@@ -198,7 +198,7 @@ class WebChatService:
         self.delivery.kick()  # escalation cards, vouchers to other chats
 
     def _past_expiry(self, survey: Survey) -> bool:
-        return survey.expires_at is not None and survey.expires_at <= self.clock.now()
+        return has_ended(survey.expires_at, self.clock.now())
 
     async def _flow(self, tx: UnitOfWork, survey: Survey) -> Flow:
         """The flow version the survey runs (without its answers: none are needed)."""
