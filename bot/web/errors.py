@@ -81,15 +81,17 @@ def error_responses(
     }
 
 
+def error_body(status: int, detail: Any) -> dict[str, Any]:
+    return {"error": ERROR_NAMES.get(status, "error"), "detail": detail}
+
+
 def error_json(status: int, detail: Any) -> JSONResponse:
-    return JSONResponse({"error": ERROR_NAMES.get(status, "error"), "detail": detail}, status)
+    return JSONResponse(error_body(status, detail), status)
 
 
 async def send_error(send: Send, status: int, detail: Any) -> None:
     """The error body from a plain ASGI middleware (no request object needed)."""
-    body = json.dumps(
-        {"error": ERROR_NAMES.get(status, "error"), "detail": detail}, separators=(",", ":")
-    ).encode()
+    body = json.dumps(error_body(status, detail), separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",
