@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -46,3 +47,29 @@ async def make_client(
 @pytest.fixture
 async def client(make_client: Callable[..., Any]) -> httpx.AsyncClient:
     return await make_client()
+
+
+async def web_survey(
+    client: httpx.AsyncClient,
+    event_id: str = "evt-web",
+    telegram: bool = False,
+    age: timedelta = timedelta(0),
+) -> str:
+    """A new survey for a new customer (posted `age` after its delivery); its link token."""
+    customer = {"id": f"C-{event_id}", "name": "Lan <3", "locale": "en"}
+    if telegram:
+        customer["telegram_chat_id"] = 4242
+    runtime = client._transport.app.state.runtime
+    response = await client.post(
+        "/api/v1/events",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        json={
+            "id": event_id,
+            "type": "order.delivered",
+            "occurred_at": (runtime.clock.now() - age).isoformat(),
+            "order": {"id": f"SO-{event_id}", "store": "HN-01"},
+            "customer": customer,
+        },
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["surveys"][0]["web_link"].rsplit("/", 1)[1])

@@ -3,26 +3,11 @@
 from datetime import timedelta
 
 from bot.domain.clock import ManualClock
-from tests.web.conftest import API_KEY
-
-AUTH = {"Authorization": f"Bearer {API_KEY}"}
+from tests.web.conftest import web_survey
 
 
 async def qr_path(client, event_id="evt-qr", age=timedelta(0)) -> str:
-    runtime = client._transport.app.state.runtime
-    response = await client.post(
-        "/api/v1/events",
-        headers=AUTH,
-        json={
-            "id": event_id,
-            "type": "order.delivered",
-            "occurred_at": (runtime.clock.now() - age).isoformat(),
-            "order": {"id": f"SO-{event_id}"},
-            "customer": {"id": f"C-{event_id}", "locale": "en"},
-        },
-    )
-    assert response.status_code == 202, response.text
-    return str(response.json()["surveys"][0]["qr_code"]).replace("https://surveys.shop.test", "")
+    return f"/qr/{await web_survey(client, event_id, age=age)}.png"
 
 
 async def test_the_code_of_an_expired_survey_is_gone(make_client):

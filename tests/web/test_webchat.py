@@ -8,29 +8,9 @@ from sqlalchemy import select
 from bot.domain.clock import ManualClock
 from bot.services.conversation import Contact
 from bot.storage.models import AnswerRow, Case, OutboxMessage, Survey, Voucher
-from tests.web.conftest import API_KEY
+from tests.web.conftest import API_KEY, web_survey
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-
-
-async def web_survey(client, event_id="evt-web", telegram=False) -> str:
-    customer = {"id": f"C-{event_id}", "name": "Lan <3", "locale": "en"}
-    if telegram:
-        customer["telegram_chat_id"] = 4242
-    runtime = client._transport.app.state.runtime
-    response = await client.post(
-        "/api/v1/events",
-        headers=AUTH,
-        json={
-            "id": event_id,
-            "type": "order.delivered",
-            "occurred_at": runtime.clock.now().isoformat(),  # fresh: surveyed, not stale
-            "order": {"id": f"SO-{event_id}", "store": "HN-01"},
-            "customer": customer,
-        },
-    )
-    assert response.status_code == 202, response.text
-    return response.json()["surveys"][0]["web_link"].rsplit("/", 1)[1]
 
 
 async def answer(client, token, **form):
