@@ -38,15 +38,15 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bot.domain.clock import SystemClock  # noqa: E402
-from bot.domain.engine import SessionStatus  # noqa: E402
-from bot.domain.flow_catalog import load_catalog  # noqa: E402
-from bot.domain.texts import MessageTexts  # noqa: E402
-from bot.services.flow_registry import FlowRegistry  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.flows.catalog import load_catalog  # noqa: E402
+from bot.flows.registry import FlowRegistry  # noqa: E402
+from bot.messaging.texts import MessageTexts  # noqa: E402
 from bot.storage import migrate  # noqa: E402
 from bot.storage.database import Database  # noqa: E402
 from bot.storage.models import Customer, Survey, Timer  # noqa: E402
 from bot.storage.repositories.surveys import new_token  # noqa: E402
+from bot.surveys.engine import SessionStatus  # noqa: E402
 
 SCALES = (100, 10)
 FLOWS = Path(__file__).resolve().parent / "flows"
@@ -132,11 +132,11 @@ async def _work(
     from aiogram.client.telegram import TelegramAPIServer
 
     from bot.channels.telegram.sender import TelegramSender
-    from bot.domain.presenter import Presenter
-    from bot.scheduling.outbox_dispatcher import OutboxDispatcher
-    from bot.scheduling.rate_limit import RateLimiter, RateLimits
-    from bot.services.survey_runner import SurveyRunner
-    from bot.services.survey_timers import SurveyTimers
+    from bot.messaging.dispatcher import OutboxDispatcher
+    from bot.messaging.presenter import Presenter
+    from bot.messaging.rate_limit import RateLimiter, RateLimits
+    from bot.surveys.runner import SurveyRunner
+    from bot.surveys.timers import SurveyTimers
 
     db = Database(url)
     texts = MessageTexts(ROOT / "templates")
@@ -223,9 +223,9 @@ def memory_probe(url: str, results: Any) -> None:
     """Child process: tick the timers 20 times over the database; report peak RSS."""
 
     async def probe() -> None:
-        from bot.domain.presenter import Presenter
-        from bot.services.survey_runner import SurveyRunner
-        from bot.services.survey_timers import SurveyTimers
+        from bot.messaging.presenter import Presenter
+        from bot.surveys.runner import SurveyRunner
+        from bot.surveys.timers import SurveyTimers
 
         db = Database(url)
         texts = MessageTexts(ROOT / "templates")

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bot.app.runtime import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
 
 KEY = "bench-key"

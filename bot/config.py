@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain.durations import parse_duration
-from bot.domain.timing import is_valid_zone
+from bot.durations import parse_duration
+from bot.surveys.timing import is_valid_zone
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 

@@ -21,6 +21,8 @@ from bot.storage import migrate
 from bot.storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
+# Fixtures shared across packages (flow samples, the HTTP client) live in plain modules.
+pytest_plugins = ["tests.flow_samples", "tests.http_client"]
 PG_ENV = "SURVEYBOT_TEST_DATABASE_URL"
 
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from bot.domain.events import PurchaseEvent
+from bot.surveys.events import PurchaseEvent
 from bot.web.auth import ApiKeyRoute, bearer_scheme
 from bot.web.errors import error_responses
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 router = APIRouter(
     prefix="/api/v1",

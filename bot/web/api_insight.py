@@ -17,15 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from bot.domain.flow import IDENTIFIER_PATTERN
-from bot.services.export import ExportFormat, csv_chunks, write_xlsx
-from bot.services.insight import GROUPS, ResponseFilter, parse_moment
-from bot.services.insight_figures import Grouping
+from bot.flows.schema import IDENTIFIER_PATTERN
+from bot.insight.export import ExportFormat, csv_chunks, write_xlsx
+from bot.insight.figures import Grouping
+from bot.insight.reports import GROUPS, ResponseFilter, parse_moment
 from bot.web.auth import ApiKeyRoute, bearer_scheme
 from bot.web.errors import error_responses
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 router = APIRouter(
     prefix="/api/v1",

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, HTTPException, Path, Request, Security, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bot.domain.storable_text import StorableText
-from bot.services.vouchers import Redemption
+from bot.campaigns.vouchers import Redemption
+from bot.storable_text import StorableText
 from bot.storage.models import Voucher
 from bot.web.auth import ApiKeyRoute, bearer_scheme
 from bot.web.errors import error_responses
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 router = APIRouter(
     prefix="/api/v1",

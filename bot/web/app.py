@@ -8,23 +8,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from bot.web import (
-    api_events,
-    api_insight,
-    api_vouchers,
-    dashboard,
-    pages,
-    qr,
-    telegram_webhook,
-    webchat,
-)
+from bot.channels.telegram import webhook as telegram_webhook
+from bot.channels.web import qr
+from bot.channels.web import routes as webchat
+from bot.web import api_events, api_insight, api_vouchers, dashboard, pages
 from bot.web.error_boundary import ErrorBoundary
 from bot.web.errors import error_responses, install_error_handlers
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
 from bot.web.readable_text import UrlTextGuard
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot.web.readable_text import NOT_UTF8
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 bearer_scheme = HTTPBearer(
     auto_error=False,

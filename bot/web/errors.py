@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
-from bot.domain.events import field_errors
+from bot.surveys.events import field_errors
 
 
 class FieldProblem(BaseModel):

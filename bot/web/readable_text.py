@@ -3,7 +3,7 @@
 PostgreSQL cannot store a NUL in a text column (and SQLite would keep it, so the databases
 would disagree), and no real link, code or name has one. `UrlTextGuard` checks the path and
 every query parameter of every request once, before any route runs, and answers 400 naming
-where. Fields of bodies follow the same rule (bot.domain.storable_text).
+where. Fields of bodies follow the same rule (bot.storable_text).
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from bot.app.runtime import Runtime, build_runtime
 from bot.config import Settings
-from bot.runtime import Runtime, build_runtime
-from bot.web.dashboard.accounts import Accounts
-from bot.web.dashboard.roles import Role
+from bot.staff.accounts import Accounts
+from bot.staff.roles import Role
 from tests.e2e.process import SurveybotProcess
-from tests.support import ROOT
+from tests.harness import ROOT
 from tests.web.dashboard_client import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.domain.engine import SessionStatus
 from bot.storage.models import Survey
+from bot.surveys.engine import SessionStatus
 from tests.fakes.telegram import FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -110,14 +110,14 @@ async def test_two_workers_send_two_thousand_due_surveys_exactly_once(
 ):
     if not database_url.startswith("postgresql"):
         pytest.skip("several workers share PostgreSQL (SQLite is the one-process default)")
-    from bot.domain.clock import SystemClock
-    from bot.domain.events import PurchaseEvent
-    from bot.domain.flow_catalog import load_catalog
-    from bot.domain.texts import MessageTexts
-    from bot.services.flow_registry import FlowRegistry
-    from bot.services.ingest import IngestService
-    from bot.services.links import SurveyLinks
-    from tests.support import ROOT
+    from bot.clock import SystemClock
+    from bot.flows.catalog import load_catalog
+    from bot.flows.registry import FlowRegistry
+    from bot.messaging.texts import MessageTexts
+    from bot.surveys.events import PurchaseEvent
+    from bot.surveys.ingest import IngestService
+    from bot.surveys.links import SurveyLinks
+    from tests.harness import ROOT
 
     chats = range(10_000, 12_000)
     for chat in chats:

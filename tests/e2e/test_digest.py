@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.services.digest import DIGEST_EVENT, week_before
+from bot.insight.digest import DIGEST_EVENT, week_before
 from bot.storage.models import Event
-from tests.services.insight_seed import Seed
+from tests.insight.insight_seed import Seed
 
 pytestmark = pytest.mark.e2e
 

@@ -6,10 +6,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.domain.engine import SessionStatus
 from bot.storage.models import AnswerRow, Customer, Survey, Voucher
+from bot.surveys.engine import SessionStatus
 from tests.fakes.telegram import ChatMessage, FakeTelegram
-from tests.support import seed_survey
+from tests.harness import seed_survey
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.domain.engine import SessionStatus
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Survey
+from bot.surveys.engine import SessionStatus
 from tests.e2e.process import ROOT
 from tests.fakes.telegram import FakeTelegram
 

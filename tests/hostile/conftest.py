@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.web.conftest import client, make_client
+from tests.http_client import client, make_client
 
 __all__ = ["client", "make_client"]
 

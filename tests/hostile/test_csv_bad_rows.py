@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.test_cli import surveybot
+from tests.cli.test_cli import surveybot
 
 COLUMNS = [
     "event_id",

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.domain.clock import ManualClock
-from tests.support import event_body as base_event_body
-from tests.web.conftest import API_KEY
+from bot.clock import ManualClock
+from tests.harness import event_body as base_event_body
+from tests.http_client import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City

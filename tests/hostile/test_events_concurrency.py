@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.clock import ManualClock
+from bot.clock import ManualClock
 from bot.storage.models import Customer
-from tests.web.conftest import API_KEY
+from tests.http_client import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)

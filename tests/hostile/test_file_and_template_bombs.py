@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import ROOT
+from tests.harness import ROOT
 
 MEMORY_CAP = 768 * 1024 * 1024  # `flows check` of the shipped flows needs far less
 

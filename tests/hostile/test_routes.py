@@ -21,11 +21,11 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
-from bot.services.conversation import Contact
 from bot.storage.models import Voucher
-from tests.web.conftest import API_KEY
+from bot.surveys.conversation import Contact
+from tests.channels.telegram.test_webhook import UPDATE, WEBHOOK
+from tests.http_client import API_KEY
 from tests.web.dashboard_client import csrf_of, runtime_of, signed_in_as
-from tests.web.test_telegram_webhook import UPDATE, WEBHOOK
 
 SETTINGS: dict[str, Any] = {"dashboard": True, "demo": True, **WEBHOOK}
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

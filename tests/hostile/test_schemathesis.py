@@ -18,12 +18,12 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.python.asgi import shutdown_lifespans
 from starlette.types import Receive, Scope, Send
 
+from bot.app.runtime import Runtime, build_runtime
 from bot.config import Settings
-from bot.runtime import Runtime, build_runtime
 from bot.web.app import create_app
+from tests.harness import ROOT
 from tests.hostile.conftest import FuzzTally
-from tests.support import ROOT
-from tests.web.conftest import API_KEY
+from tests.http_client import API_KEY
 
 EXAMPLES_PER_OPERATION = 150  # in the fuzzing phase; the coverage phase adds its own, fixed
 SEED = 20261120

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import httpx
 
-from bot.domain.clock import ManualClock
+from bot.clock import ManualClock
 from tests.web.dashboard_client import (
     PASSWORD,
     add_user,

@@ -3,7 +3,7 @@ Telegram update is refused with a 4xx, never a 500."""
 
 import pytest
 
-from tests.web.test_telegram_webhook import UPDATE, WEBHOOK
+from tests.channels.telegram.test_webhook import UPDATE, WEBHOOK
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
 

@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.domain.engine import Answer, SessionStatus
-from bot.domain.flow import StepKind
+from bot.flows.schema import StepKind
 from bot.storage.models import AnswerRow, Customer
+from bot.surveys.engine import Answer, SessionStatus
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 
-from bot.domain.engine import SessionStatus
-from bot.runtime import Runtime
-from bot.services.flow_registry import FlowRegistry
+from bot.app.runtime import Runtime
+from bot.flows.registry import FlowRegistry
+from bot.staff.accounts import Accounts
+from bot.staff.roles import Role
 from bot.storage.models import AnswerRow, Customer, Order
-from bot.web.dashboard.accounts import Accounts
-from bot.web.dashboard.roles import Role
-from tests.support import ROOT
+from bot.surveys.engine import SessionStatus
+from tests.harness import ROOT
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

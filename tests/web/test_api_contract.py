@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from tests.web.conftest import API_KEY
+from tests.http_client import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 PROTECTED = [

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from tests.services.insight_seed import MONDAY, Seed
-from tests.web.conftest import API_KEY
+from tests.http_client import API_KEY
+from tests.insight.insight_seed import MONDAY, Seed
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 

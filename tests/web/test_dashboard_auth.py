@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.clock import ManualClock
-from bot.web.dashboard.accounts import Accounts
-from bot.web.dashboard.passwords import AccountError
-from bot.web.dashboard.roles import Role
+from bot.clock import ManualClock
+from bot.staff.accounts import Accounts
+from bot.staff.passwords import AccountError
+from bot.staff.roles import Role
 from tests.web.dashboard_client import (
     PASSWORD,
     add_user,

@@ -1,6 +1,6 @@
 """The case list and one case, behind sign-in (the old /cases address leads there)."""
 
-from bot.services.conversation import Contact
+from bot.surveys.conversation import Contact
 from tests.web.dashboard_client import runtime_of, signed_in_as
 
 

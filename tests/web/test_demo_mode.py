@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings
-from bot.web.dashboard.accounts import Account, Accounts
+from bot.staff.accounts import Account, Accounts
 from bot.web.dashboard.demo_admin import DEMO_LOGIN, demo_admin, retire_demo_admin
 
 

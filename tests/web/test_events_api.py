@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import pytest
 import segno
 
-from bot.domain.clock import ManualClock
-from tests.support import event_body
-from tests.web.conftest import API_KEY
+from bot.clock import ManualClock
+from tests.harness import event_body
+from tests.http_client import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # two hours after the event below

@@ -3,7 +3,7 @@ or in a query value is a 400 naming where, on SQLite and PostgreSQL alike, signe
 
 import pytest
 
-from tests.web.conftest import API_KEY
+from tests.http_client import API_KEY
 from tests.web.dashboard_client import signed_in_as
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.domain.clock import ManualClock
-from bot.services.conversation import Contact
+from bot.clock import ManualClock
 from bot.storage.models import Voucher
-from tests.web.conftest import API_KEY
+from bot.surveys.conversation import Contact
+from tests.http_client import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.domain import engine
-from bot.domain.durations import format_duration
-from bot.domain.engine import (
+from bot.durations import format_duration
+from bot.flows.sample_data import sample_context
+from bot.flows.schema import EndStep, Flow, StepKind
+from bot.messaging.presenter import ButtonAction, Presenter
+from bot.messaging.rich_text import to_plain_text
+from bot.surveys import engine
+from bot.surveys.engine import (
     Ask,
     Escalate,
     Finish,
@@ -24,10 +28,6 @@ from bot.domain.engine import (
     Transition,
     Typed,
 )
-from bot.domain.flow import EndStep, Flow, StepKind
-from bot.domain.presenter import ButtonAction, Presenter
-from bot.domain.rich_text import to_plain_text
-from bot.domain.sample_data import sample_context
 
 SKIP_WORDS = {"skip", "bỏ qua", "bo qua"}
 STOP_WORDS = {"stop", "quit", "exit", "dừng", "dung"}

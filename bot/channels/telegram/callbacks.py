@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.domain.presenter import Button, ButtonAction
+from bot.messaging.presenter import Button, ButtonAction
 
 
 class AnswerButton(CallbackData, prefix="a"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import CallbackQuery, Message
 
-from bot.services.conversation import Contact
+from bot.surveys.conversation import Contact
 
 
 def contact_of_message(message: Message) -> Contact:

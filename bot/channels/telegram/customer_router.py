@@ -12,8 +12,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.callbacks import AnswerButton, SkipButton, StopButton
 from bot.channels.telegram.contacts import contact_of_callback, contact_of_message
-from bot.domain.rich_text import popup_text
-from bot.services.conversation import ConversationService
+from bot.messaging.rich_text import popup_text
+from bot.surveys.conversation import ConversationService
 
 log = logging.getLogger(__name__)
 

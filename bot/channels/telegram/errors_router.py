@@ -12,10 +12,10 @@ from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
-from bot.domain.locales import choose_locale
-from bot.domain.rich_text import popup_text
-from bot.domain.texts import MessageTexts
 from bot.errors import SurveybotError
+from bot.messaging.locales import choose_locale
+from bot.messaging.rich_text import popup_text
+from bot.messaging.texts import MessageTexts
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.callbacks import pack_button, pack_case_button
-from bot.domain.presenter import ButtonAction, OutgoingMessage
+from bot.messaging.presenter import ButtonAction, OutgoingMessage
 
 
 def inline_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:

@@ -9,7 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
-from bot.domain.clock import Clock
+from bot.clock import Clock
 from bot.storage.database import Database
 
 log = logging.getLogger(__name__)

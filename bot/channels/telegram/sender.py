@@ -34,10 +34,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, ReplyParameters
 
-from bot.channels.base import Delivery
 from bot.channels.telegram.keyboards import inline_keyboard
-from bot.domain.rich_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, fit_message
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
+from bot.messaging.channel import Delivery
+from bot.messaging.rich_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, fit_message
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 

@@ -14,13 +14,13 @@ from bot.channels.telegram import customer_router, errors_router, support_router
 from bot.channels.telegram.middlewares import ProcessOnce
 from bot.channels.telegram.session import TelegramSession
 from bot.channels.telegram.staff import StaffGate
+from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.clock import Clock
-from bot.domain.texts import MessageTexts
-from bot.services.case_relay import CaseRelay
-from bot.services.cases import CaseService
-from bot.services.conversation import ConversationService
+from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database
+from bot.support.cases import CaseService
+from bot.support.relay import CaseRelay
+from bot.surveys.conversation import ConversationService
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import User
 
-from bot.services.cases import Staff
+from bot.support.cases import Staff
 
 MEMBER_STATUSES = {"creator", "administrator", "member"}
 CACHE_SECONDS = 60.0

@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.callbacks import CaseButton
 from bot.channels.telegram.staff import StaffGate
-from bot.domain.rich_text import popup_text
-from bot.services.case_relay import CaseRelay
-from bot.services.cases import CaseService
+from bot.messaging.rich_text import popup_text
+from bot.support.cases import CaseService
+from bot.support.relay import CaseRelay
 
 
 async def on_case_button(

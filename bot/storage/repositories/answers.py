@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.engine import Answer
-from bot.domain.flow import StepKind
+from bot.flows.schema import StepKind
 from bot.storage.dialect import upsert
 from bot.storage.models import AnswerRow
+from bot.surveys.engine import Answer
 
 
 class AnswerRepository:

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.cases import CaseStatus
 from bot.storage.dialect import upsert
 from bot.storage.models import Case, CaseMessage, OutboxMessage
+from bot.support.case_rules import CaseStatus
 
 UNRESOLVED = (CaseStatus.OPEN.value, CaseStatus.CLAIMED.value)
 

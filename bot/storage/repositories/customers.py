@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.events import CustomerIn
 from bot.storage.dialect import is_postgres, upsert
 from bot.storage.models import Customer
+from bot.surveys.events import CustomerIn
 
 # The first key of the two-key advisory locks on Telegram chats, so they cannot collide
 # with any other advisory lock; the second key is the chat id folded into 32 bits.

@@ -1,6 +1,6 @@
 """Read-only queries for reports: surveys with their customer, order and answers, and the
 cases opened on them. Returned as plain DTOs; the grouping and the metrics are done by
-bot.services.insight.
+bot.insight.reports.
 
 Only what SQL does the same on SQLite and PostgreSQL is filtered here (flow, time range,
 store, channel); filters on JSON (SKUs, customer attributes) and on comment words are

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.events import OrderIn
 from bot.storage.dialect import upsert
 from bot.storage.models import Order
+from bot.surveys.events import OrderIn
 
 
 class OrderRepository:

@@ -23,7 +23,7 @@ from bot.storage.dialect import is_postgres
 from bot.storage.models import OutboxMessage
 
 if TYPE_CHECKING:
-    from bot.scheduling.outcomes import Outcome
+    from bot.messaging.outcomes import Outcome
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 UNDELIVERED = (PENDING, SENDING)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.engine import SessionStatus
 from bot.storage.models import Survey
+from bot.surveys.engine import SessionStatus
 
 TOKEN_BYTES = 24  # 32 URL-safe characters, 192 random bits
 TOKEN_MAX_LENGTH = 64  # Telegram's /start payload limit; the column's width

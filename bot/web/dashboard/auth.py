@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.domain.storable_text import has_nul
+from bot.staff.accounts import Account, Accounts
+from bot.staff.roles import pages_for
+from bot.storable_text import has_nul
 from bot.web.dashboard import csrf
-from bot.web.dashboard.accounts import Account, Accounts
 from bot.web.dashboard.i18n import wait_text
 from bot.web.dashboard.page_context import (
     LOGIN_PATH,
@@ -18,7 +19,6 @@ from bot.web.dashboard.page_context import (
     Refusal,
     safe_next,
 )
-from bot.web.dashboard.roles import pages_for
 from bot.web.dashboard.sessions import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,

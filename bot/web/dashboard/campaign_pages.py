@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from bot.domain.campaigns import Campaign
-from bot.domain.voucher_display import money
-from bot.services.campaign_report import CampaignReport, campaign_report
+from bot.campaigns.report import CampaignReport, campaign_report
+from bot.campaigns.schema import Campaign
+from bot.campaigns.voucher_display import money
+from bot.staff.roles import Page
 from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, for_page
-from bot.web.dashboard.roles import Page
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
 CampaignsContext = Annotated[PageContext, Depends(for_page(Page.CAMPAIGNS))]

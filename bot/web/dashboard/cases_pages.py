@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from bot.domain.cases import sla_state
-from bot.services.case_cards import CaseCards, CaseView
+from bot.staff.roles import Page
 from bot.storage.models import Case
+from bot.support.cards import CaseCards, CaseView
+from bot.support.case_rules import sla_state
 from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, Refusal, for_page
-from bot.web.dashboard.roles import Page
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
 CasesContext = Annotated[PageContext, Depends(for_page(Page.CASES))]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import secrets
 
-from bot.web.dashboard.accounts import Accounts
-from bot.web.dashboard.passwords import AccountError
-from bot.web.dashboard.roles import Role
+from bot.staff.accounts import Accounts
+from bot.staff.passwords import AccountError
+from bot.staff.roles import Role
 
 DEMO_LOGIN = "demo@surveybot.local"
 

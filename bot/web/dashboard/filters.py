@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import QueryParams
 
-from bot.services.insight import ResponseFilter
+from bot.insight.reports import ResponseFilter
 from bot.web.dashboard.page_context import Refusal
 
 MAX_TEXT = 200

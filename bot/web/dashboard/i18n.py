@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from starlette.requests import Request
 
-from bot.domain.locales import choose_locale
+from bot.messaging.locales import choose_locale
 
 LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt"}
 

@@ -20,8 +20,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
+from bot.staff.roles import Page, may_see, pages_for
 from bot.web.dashboard.i18n import LABELS, LANGUAGE_NAMES, page_language
-from bot.web.dashboard.roles import Page, may_see, pages_for
 from bot.web.dashboard.sessions import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -32,7 +32,7 @@ from bot.web.dashboard.sessions import (
 )
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The reports: the overview (NPS, CSAT, CES, their trends, the themes), the responses in
 the customers' own words, and the flows that are live with their response funnel. All
-figures come from bot.services.insight."""
+figures come from bot.insight.reports."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from bot.services.insight import Insight, ResponseFilter, ResponseRow, TooManyPeriods
+from bot.insight.reports import Insight, ResponseFilter, ResponseRow, TooManyPeriods
+from bot.staff.roles import Page
 from bot.web.dashboard.charts_svg import ChartPoint, bar_chart, line_chart
 from bot.web.dashboard.filters import FilterForm, parse_filters
 from bot.web.dashboard.page_context import (
@@ -21,7 +22,6 @@ from bot.web.dashboard.page_context import (
     Refusal,
     for_page,
 )
-from bot.web.dashboard.roles import Page
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
 OverviewContext = Annotated[PageContext, Depends(for_page(Page.OVERVIEW))]

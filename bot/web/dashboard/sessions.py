@@ -15,10 +15,10 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.clock import Clock
+from bot.staff.accounts import Account
 from bot.storage.database import Database
-from bot.web.dashboard.accounts import Account
 
 SESSION_COOKIE = "surveybot_session"
 LOGIN_CSRF_COOKIE = "surveybot_login"

@@ -1,0 +1,1 @@
+"""The composition root: every part built from Settings, served, and its jobs scheduled."""

@@ -1,0 +1,1 @@
+"""Incentive campaigns: schema, rewards, voucher codes and pools, compensation, draws, reports."""

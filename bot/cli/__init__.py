@@ -1,0 +1,1 @@
+"""The `surveybot` command: one module per command group (the entry point is `main.main`)."""

@@ -1,1 +1,0 @@
-"""Plain-Python core: flows, the survey engine, texts and timing rules (no I/O frameworks)."""

@@ -1,0 +1,155 @@
+"""What a question looks like, whatever the channel: its text and its rows of buttons.
+
+Channels draw these: Telegram as an inline keyboard, the terminal as numbered choices, the
+web chat as form buttons. Texts are Telegram's HTML subset (see rich_text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.flows.schema import ChoiceStep, Flow, QuestionStep, ScaleStep, StepKind, TextStep
+from bot.messaging.texts import MessageTexts, pick_text
+from bot.surveys.answers import Invalid
+from bot.surveys.engine import Answer
+
+# NPS 0-10 does not fit one row on a phone; it goes in two (0-5, 6-10).
+_SPLIT_AFTER = {StepKind.NPS: 5}
+
+
+class ButtonAction(StrEnum):
+    ANSWER = "answer"
+    SKIP = "skip"
+    STOP = "stop"
+    CASE = "case"  # a support card's button: value is claim / resolve / voucher
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: ButtonAction
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message for a customer; buttons answer question `visit` of survey `survey_id`."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    survey_id: int | None = None
+    visit: int | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "buttons": [
+                [{"label": b.label, "action": b.action.value, "value": b.value} for b in row]
+                for row in self.buttons
+            ],
+            "survey_id": self.survey_id,
+            "visit": self.visit,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> OutgoingMessage:
+        rows = tuple(
+            tuple(Button(b["label"], ButtonAction(b["action"]), b.get("value", "")) for b in row)
+            for row in payload.get("buttons", [])
+        )
+        return cls(payload["text"], rows, payload.get("survey_id"), payload.get("visit"))
+
+
+class Presenter:
+    """Renders questions, hints and closing texts of a flow in one locale."""
+
+    def __init__(self, texts: MessageTexts) -> None:
+        self.texts = texts
+
+    def step_text(self, flow: Flow, step_id: str, locale: str, context: dict[str, Any]) -> str:
+        step = flow.step(step_id)
+        return self.texts.render(step.text, locale, context, default_locale=flow.default_locale)
+
+    def question(
+        self,
+        flow: Flow,
+        step: QuestionStep,
+        locale: str,
+        context: dict[str, Any],
+        *,
+        problem: Invalid | None = None,
+        offer_skip: bool = False,
+        intro: str | None = None,
+    ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+        """The text (a hint or an intro first) and the button rows of a question."""
+        text = self.step_text(flow, step.id, locale, context)
+        if intro:
+            text = f"{intro}\n\n{text}"
+        if problem is not None:
+            hint = self.hint(problem, locale)
+            extra = self.texts.phrase("offer_skip", locale) if offer_skip else ""
+            text = "\n\n".join(part for part in (hint, extra, text) if part)
+        rows = list(self.answer_buttons(flow, step, locale))
+        can_skip = isinstance(step, TextStep) and step.optional
+        if offer_skip:
+            rows.append((self._skip(locale), self._stop(locale)))
+        elif can_skip:
+            rows.append((self._skip(locale),))
+        return text, tuple(rows)
+
+    def answer_buttons(
+        self, flow: Flow, step: QuestionStep, locale: str
+    ) -> tuple[tuple[Button, ...], ...]:
+        if isinstance(step, ScaleStep):
+            low, high = step.scale
+            numbers = [Button(str(n), ButtonAction.ANSWER, str(n)) for n in range(low, high + 1)]
+            split = _SPLIT_AFTER.get(step.kind)
+            if split is None:
+                return (tuple(numbers),)
+            return tuple(numbers[: split + 1]), tuple(numbers[split + 1 :])
+        if isinstance(step, ChoiceStep):
+            buttons = [
+                Button(
+                    self.option_label(flow, step, option.id, locale), ButtonAction.ANSWER, option.id
+                )
+                for option in step.options
+            ]
+            size = step.columns
+            return tuple(tuple(buttons[i : i + size]) for i in range(0, len(buttons), size))
+        return ()
+
+    def option_label(self, flow: Flow, step: ChoiceStep, option_id: str, locale: str) -> str:
+        option = next(o for o in step.options if o.id == option_id)
+        return pick_text(option.label, locale, flow.default_locale).strip()
+
+    def hint(self, problem: Invalid, locale: str) -> str:
+        return self.texts.phrase(
+            f"hint_{problem.problem.value}",
+            locale,
+            low=problem.low,
+            high=problem.high,
+            limit=problem.limit,
+        )
+
+    def answered(self, flow: Flow, question_text: str, answer: Answer, locale: str) -> str:
+        """The question as it should look once answered: buttons gone, the answer shown."""
+        if answer.value is None:
+            shown = self.texts.phrase("skipped", locale)
+        else:
+            step = flow.step(answer.step_id)
+            if isinstance(step, ChoiceStep):
+                label = self.option_label(flow, step, str(answer.value), locale)
+                shown = self.texts.phrase("chosen", locale, answer=label)
+            elif isinstance(step, TextStep):
+                return question_text
+            else:
+                shown = self.texts.phrase("chosen", locale, answer=answer.value)
+        return f"{question_text}\n\n{shown}"
+
+    def _skip(self, locale: str) -> Button:
+        return Button(self.texts.phrase("skip_label", locale), ButtonAction.SKIP)
+
+    def _stop(self, locale: str) -> Button:
+        return Button(self.texts.phrase("stop_label", locale), ButtonAction.STOP)

@@ -1,1 +1,0 @@
-"""When things happen: APScheduler jobs, durable timers, and the paced outbox dispatcher."""

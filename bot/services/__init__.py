@@ -1,1 +1,0 @@
-"""Use cases: domain + storage, one transaction each. No aiogram, no HTTP."""

@@ -1,0 +1,1 @@
+"""Dashboard staff: accounts, roles, passwords and the sign-in throttle."""

@@ -1,0 +1,286 @@
+"""Closing the loop: a case for every unhappy answer, claimed and resolved by staff.
+
+A flow's `escalate` opens the case in the same transaction as the answer that caused it:
+the customer gets an empathetic reply at once, the support group gets a card. The card is
+edited as the case moves; resolving it schedules the follow-up question.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.messaging.presenter import OutgoingMessage
+from bot.storage.database import Database
+from bot.storage.models import Case
+from bot.storage.repositories.timers import TimerKind
+from bot.storage.unit_of_work import UnitOfWork
+from bot.support.cards import CaseCards, CaseView, SupportConfig
+from bot.support.case_rules import CaseStatus, severity
+from bot.surveys.conversation import DeliveryKick
+from bot.surveys.engine import Escalate, SessionStatus, answer_scope
+from bot.surveys.runner import (
+    INTERACTIVE_PRIORITY,
+    TELEGRAM,
+    SurveyEvent,
+    SurveyRunner,
+    reachable_in_telegram,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A support team member, as Telegram names them."""
+
+    user_id: int
+    name: str
+
+
+CaseAction = Callable[[Staff, int], Awaitable[str]]
+
+
+class CaseService:
+    def __init__(
+        self,
+        db: Database,
+        runner: SurveyRunner,
+        clock: Clock,
+        delivery: DeliveryKick,
+        cards: CaseCards,
+        config: SupportConfig,
+    ) -> None:
+        self.db = db
+        self.runner = runner
+        self.clock = clock
+        self.delivery = delivery
+        self.cards = cards
+        self.config = config
+        # More card buttons (e.g. "Send voucher"), added by the features that own them.
+        self.actions: dict[str, CaseAction] = {}
+
+    # ---- opening ------------------------------------------------------------------
+
+    async def on_survey_event(self, event: SurveyEvent) -> None:
+        """The survey runner's hook: an `escalate` that held opens a case."""
+        if not isinstance(event.action, Escalate):
+            return
+        tx, survey, now = event.tx, event.survey, self.clock.now()
+        case = await tx.cases.open(
+            survey_id=survey.id,
+            customer_id=event.customer.id,
+            order_id=survey.order_id,
+            flow_id=survey.flow_id,
+            severity=severity(answer_scope(event.flow, event.state.answers)).value,
+            status=CaseStatus.OPEN.value,
+            sla_due_at=now + event.action.escalation.sla,
+            opened_at=now,
+            support_chat_id=self.config.chat_id,
+            updated_at=now,
+        )
+        if case is None:
+            return  # this survey already has its case
+        reply = self.runner.presenter.texts.phrase("escalation_reply", survey.locale)
+        await self.runner.emit(tx, survey, event.customer, OutgoingMessage(reply))
+        if self.config.chat_id is not None:
+            view = await self.view(tx, case)
+            card = await self._to_support(tx, case, self.cards.card(view, now))
+            case.card_outbox_id = card
+        log.info(
+            "case opened",
+            extra={"case_id": case.id, "survey_id": survey.id, "severity": case.severity},
+        )
+
+    # ---- staff actions ------------------------------------------------------------
+
+    async def claim(self, staff: Staff, case_id: int) -> str:
+        """Claim a case; the answer is the toast the staff member sees."""
+        async with self.db.transaction() as tx:
+            now = self.clock.now()
+            if await tx.cases.claim(case_id, staff.user_id, staff.name, now):
+                case = await tx.cases.get(case_id)
+                assert case is not None
+                await self.refresh_card(tx, case)
+                toast = self.cards.phrase("claimed", id=case_id)
+            else:
+                toast = await self._why_not(tx, case_id)
+        self.delivery.kick()
+        return toast
+
+    async def resolve(self, staff: Staff, case_id: int) -> str:
+        async with self.db.transaction() as tx:
+            now = self.clock.now()
+            if await tx.cases.resolve(case_id, staff.name, now):
+                case = await tx.cases.get(case_id)
+                assert case is not None
+                await self.refresh_card(tx, case)
+                await self._plan_followup(tx, case, now)
+                toast = self.cards.phrase("resolved", id=case_id)
+            else:
+                case = await tx.cases.get(case_id)
+                toast = self.cards.phrase(
+                    "already_resolved" if case else "unknown_case", id=case_id
+                )
+        self.delivery.kick()
+        return toast
+
+    async def extra_action(self, staff: Staff, case_id: int, action: str) -> str:
+        handler = self.actions.get(action)
+        if handler is None:
+            return self.cards.phrase("unknown_case", id=case_id)
+        return await handler(staff, case_id)
+
+    async def _why_not(self, tx: UnitOfWork, case_id: int) -> str:
+        case = await tx.cases.get(case_id)
+        if case is None:
+            return self.cards.phrase("unknown_case", id=case_id)
+        if case.status == CaseStatus.RESOLVED:
+            return self.cards.phrase("already_resolved", id=case_id)
+        return self.cards.phrase("claimed_by_other", id=case_id, name=case.claimed_by_name)
+
+    # ---- the case list ------------------------------------------------------------
+
+    async def post_open_cases(self) -> None:
+        """`/cases` in the support group: open cases, oldest first, with their SLA state."""
+        async with self.db.transaction() as tx:
+            views = [await self.view(tx, case) for case in await tx.cases.unresolved()]
+            await self.note(tx, self.cards.cases_list(views, self.clock.now()))
+        self.delivery.kick()
+
+    async def post_case(self, case_id: int) -> None:
+        """`/case <id>`: the case's card again, with its buttons, at the bottom of the chat."""
+        async with self.db.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None:
+                await self.note(tx, self.cards.phrase("unknown_case", id=case_id))
+            else:
+                view = await self.view(tx, case)
+                case.card_outbox_id = await self._to_support(
+                    tx, case, self.cards.card(view, self.clock.now())
+                )
+        self.delivery.kick()
+
+    async def post_note(self, text: str) -> None:
+        async with self.db.transaction() as tx:
+            await self.note(tx, text)
+        self.delivery.kick()
+
+    # ---- follow-up ----------------------------------------------------------------
+
+    async def _plan_followup(self, tx: UnitOfWork, case: Case, now: datetime) -> None:
+        flow_id = self.config.followup_flow
+        if not flow_id or self.runner.flows.live(flow_id) is None:
+            return
+        await tx.timers.set(
+            case.survey_id, TimerKind.FOLLOWUP, now + self.config.followup_delay, now
+        )
+
+    async def start_followup(self, tx: UnitOfWork, survey_id: int) -> None:
+        """The follow-up timer fired: ask the follow-up flow (once per case)."""
+        case = await tx.cases.by_survey(survey_id)
+        flow = self.runner.flows.live(self.config.followup_flow or "")
+        if case is None or flow is None or case.followup_survey_id is not None:
+            return
+        customer = await tx.customers.get(case.customer_id)
+        original = await tx.surveys.get(case.survey_id)
+        if customer is None or original is None or customer.opted_out_at is not None:
+            return
+        if not reachable_in_telegram(customer):
+            # A web-only customer is not on the page hours later: nothing would reach them.
+            log.info("case follow-up not asked: no Telegram chat", extra={"case_id": case.id})
+            return
+        now = self.clock.now()
+        await self.runner.flows.remember(tx, flow, now)
+        followup = await tx.surveys.add(
+            flow_id=flow.id,
+            flow_version=flow.version,
+            customer_id=customer.id,
+            order_id=None,  # the case links it to the order; one follow-up per case
+            locale=flow.pick_locale(original.locale, customer.locale),
+            status=SessionStatus.PENDING,
+            channel=TELEGRAM,
+            now=now,
+        )
+        case.followup_survey_id = followup.id
+        await self.runner.begin(tx, followup, customer, TELEGRAM)
+        log.info("case follow-up asked", extra={"case_id": case.id, "survey_id": followup.id})
+
+    # ---- helpers ------------------------------------------------------------------
+
+    async def view(self, tx: UnitOfWork, case: Case) -> CaseView:
+        survey = await tx.surveys.get(case.survey_id)
+        customer = await tx.customers.get(case.customer_id)
+        order = await tx.orders.get(case.order_id) if case.order_id else None
+        assert survey is not None and customer is not None
+        flow, state = await self.runner.load(tx, survey)
+        scores, reason, comment = self.cards.summarize(flow, dict(state.answers))
+        return CaseView(
+            id=case.id,
+            severity=case.severity,
+            status=case.status,
+            opened_at=case.opened_at,
+            sla_due_at=case.sla_due_at,
+            claimed_by=case.claimed_by_name,
+            claimed_at=case.claimed_at,
+            resolved_by=case.resolved_by_name,
+            resolved_at=case.resolved_at,
+            customer_name=customer.name,
+            customer_id=customer.external_id,
+            order_id=order.external_id if order else None,
+            store=order.store if order else None,
+            scores=scores,
+            reason=reason,
+            comment=comment,
+        )
+
+    async def refresh_card(self, tx: UnitOfWork, case: Case) -> None:
+        """Edit the card to show where the case stands now."""
+        if case.card_outbox_id is None or case.support_chat_id is None:
+            return
+        view = await self.view(tx, case)
+        payload = self.cards.card(view, self.clock.now()) | {"edit_of": case.card_outbox_id}
+        await tx.outbox.add(
+            channel=TELEGRAM,
+            chat_id=case.support_chat_id,
+            kind="edit",
+            payload=payload,
+            priority=INTERACTIVE_PRIORITY,
+            survey_id=case.survey_id,
+            now=self.clock.now(),
+        )
+
+    async def _to_support(
+        self, tx: UnitOfWork, case: Case, payload: dict[str, Any], chat_id: int | None = None
+    ) -> int | None:
+        target = chat_id or case.support_chat_id or self.config.chat_id
+        if target is None:
+            return None
+        row = await tx.outbox.add(
+            channel=TELEGRAM,
+            chat_id=target,
+            kind="send",
+            payload=payload,
+            priority=INTERACTIVE_PRIORITY,
+            survey_id=case.survey_id,
+            now=self.clock.now(),
+        )
+        return row.id
+
+    async def note(self, tx: UnitOfWork, text: str, chat_id: int | None = None) -> None:
+        """A plain message to the support group (or `chat_id`), in this transaction."""
+        target = chat_id or self.config.chat_id
+        if target is None:
+            return
+        await tx.outbox.add(
+            channel=TELEGRAM,
+            chat_id=target,
+            kind="send",
+            payload={"text": text},
+            priority=INTERACTIVE_PRIORITY,
+            now=self.clock.now(),
+        )

@@ -1,0 +1,1 @@
+"""A survey's life: purchase events in, eligibility, timing, the engine, answers, timers, links."""

@@ -1,0 +1,279 @@
+"""What a customer can do in a chat: open a survey, answer, skip, stop, opt out, ask for help.
+
+Each use case is one transaction. Channels call these with a `Contact` (who wrote, from
+which chat) and get back, at most, a short text to show at once (a button press's toast);
+everything else the customer sees goes through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.errors import StaleAnswer
+from bot.messaging.locales import choose_locale
+from bot.messaging.presenter import OutgoingMessage
+from bot.storage.database import Database
+from bot.storage.models import Customer, Survey
+from bot.storage.repositories.timers import TimerKind
+from bot.storage.unit_of_work import UnitOfWork
+from bot.surveys.eligibility import SkipReason
+from bot.surveys.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
+from bot.surveys.runner import INTERACTIVE_PRIORITY, TELEGRAM, SurveyRunner
+from bot.surveys.timing import expire_at, has_ended
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryKick(Protocol):
+    def kick(self) -> None:
+        """New messages are in the outbox: deliver them now rather than at the next tick."""
+
+
+class CustomerMessages(Protocol):
+    async def from_customer(
+        self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: int
+    ) -> bool:
+        """Take a message no survey was waiting for (e.g. into an open case); True if taken."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who wrote to the bot, as a channel describes them."""
+
+    chat_id: int
+    user_id: int | None = None
+    language: str | None = None
+    name: str | None = None
+    channel: str = TELEGRAM
+
+
+# Not yet over by their status; a survey past its `expires_at` is over all the same.
+_UNFINISHED = (SessionStatus.PENDING, SessionStatus.ACTIVE, SessionStatus.SKIPPED)
+
+
+class ConversationService:
+    def __init__(
+        self, db: Database, runner: SurveyRunner, clock: Clock, delivery: DeliveryKick
+    ) -> None:
+        self.db = db
+        self.runner = runner
+        self.clock = clock
+        self.delivery = delivery
+        self.texts = runner.presenter.texts
+        self.elsewhere: CustomerMessages | None = None  # set when support cases are on
+
+    # ---- starting ---------------------------------------------------------------------
+
+    async def open_link(self, contact: Contact, token: str) -> None:
+        """`/start <token>`: bind this chat to the survey's customer and start or resume it."""
+        async with self.db.transaction() as tx:
+            survey = await tx.surveys.by_token(token, lock=True)
+            owner = await tx.customers.get(survey.customer_id) if survey else None
+            if survey is None or owner is None:
+                stranger = await self._customer(tx, contact)
+                await self._say(tx, stranger, contact, "unknown_link")
+            else:
+                await tx.customers.bind_telegram_chat(
+                    owner, contact.chat_id, contact.user_id, self.clock.now()
+                )
+                await self._welcome_back_if_opted_out(tx, owner, contact)
+                await self._start_or_resume(tx, survey, owner, contact)
+        self.delivery.kick()
+
+    async def walk_in(self, contact: Contact) -> None:
+        """A plain `/start` (a QR code at the counter): run the default flow."""
+        async with self.db.transaction() as tx:
+            customer = await self._customer(tx, contact)
+            await self._welcome_back_if_opted_out(tx, customer, contact)
+            survey = await tx.surveys.latest_active(customer.id, lock=True)
+            if survey is not None:
+                await self.runner.resume(tx, survey, customer)
+            else:
+                await self._start_walk_in(tx, customer, contact)
+        self.delivery.kick()
+
+    async def _arm_expiry(self, tx: UnitOfWork, survey: Survey) -> None:
+        """A survey started from its link closes `expire` after starting, like a sent one."""
+        flow, _ = await self.runner.load(tx, survey)
+        now = self.clock.now()
+        closing = expire_at(now, flow.trigger) if flow.trigger is not None else None
+        if closing is not None:
+            survey.expires_at = closing
+            await tx.timers.set(survey.id, TimerKind.EXPIRE, closing, now)
+
+    async def _start_walk_in(self, tx: UnitOfWork, customer: Customer, contact: Contact) -> None:
+        flow = self.runner.flows.default()
+        if flow is None:
+            await self._say(tx, customer, contact, "no_default_flow")
+            return
+        now = self.clock.now()
+        await self.runner.flows.remember(tx, flow, now)
+        survey = await tx.surveys.add(
+            flow_id=flow.id,
+            flow_version=flow.version,
+            customer_id=customer.id,
+            order_id=None,
+            locale=flow.pick_locale(customer.locale, contact.language),
+            status=SessionStatus.PENDING,
+            channel=contact.channel,
+            now=now,
+        )
+        await self.runner.begin(tx, survey, customer, contact.channel)
+
+    async def _start_or_resume(
+        self, tx: UnitOfWork, survey: Survey, customer: Customer, contact: Contact
+    ) -> None:
+        status = SessionStatus(survey.status)
+        if status in _UNFINISHED and has_ended(survey.expires_at, self.clock.now()):  # or stale
+            await self._say(tx, customer, contact, "survey_closed", survey.locale)
+        elif status in (SessionStatus.PENDING, SessionStatus.SKIPPED):
+            # A customer who opens the link themselves wants to answer, even if we had
+            # decided not to send it (cooldown, sampling).
+            await self.runner.begin(tx, survey, customer, contact.channel)
+            await self._arm_expiry(tx, survey)
+        elif status == SessionStatus.ACTIVE:
+            survey.channel = contact.channel  # perhaps begun on the web: go on here
+            await self.runner.resume(tx, survey, customer)
+        elif status == SessionStatus.COMPLETED:
+            await self._say(tx, customer, contact, "already_done", survey.locale)
+        else:
+            await self._say(tx, customer, contact, "survey_closed", survey.locale)
+
+    # ---- answering --------------------------------------------------------------------
+
+    async def press(self, contact: Contact, survey_id: int, visit: int, value: str) -> str:
+        """A button with an answer. Returns the toast text ('' when all went well)."""
+        return await self._button(contact, survey_id, Pressed(visit, value))
+
+    async def skip(self, contact: Contact, survey_id: int, visit: int) -> str:
+        return await self._button(contact, survey_id, SkipStep(visit))
+
+    async def stop_survey(self, contact: Contact, survey_id: int) -> str:
+        return await self._button(contact, survey_id, StopSurvey())
+
+    async def _button(
+        self, contact: Contact, survey_id: int, event: Pressed | SkipStep | StopSurvey
+    ) -> str:
+        async with self.db.transaction() as tx:
+            survey = await tx.surveys.get(survey_id, lock=True)
+            customer = await tx.customers.get(survey.customer_id) if survey else None
+            if survey is None or customer is None or customer.telegram_chat_id != contact.chat_id:
+                return self.texts.phrase("survey_closed", self._locale(None, contact))
+            if survey.status != SessionStatus.ACTIVE:
+                phrase = (
+                    "already_done"
+                    if survey.status == SessionStatus.COMPLETED
+                    else ("survey_closed")
+                )
+                return self.texts.phrase(phrase, survey.locale)
+            answered_on = survey.channel
+            survey.channel = contact.channel  # begun on the web, carried on here
+            try:
+                await self.runner.apply(tx, survey, customer, event)
+            except StaleAnswer:
+                survey.channel = answered_on
+                return self.texts.phrase("stale_button", survey.locale)
+        self.delivery.kick()
+        return ""
+
+    async def typed(self, contact: Contact, text: str, message_id: int | None = None) -> None:
+        """A typed message: the answer to the open question, a message on the customer's
+        open support case, or else a pointer to /help."""
+        async with self.db.transaction() as tx:
+            customer = await tx.customers.by_telegram_chat(contact.chat_id)
+            survey = await tx.surveys.latest_active(customer.id, lock=True) if customer else None
+            if survey is not None and customer is not None:
+                survey.channel = contact.channel
+                await self.runner.apply(tx, survey, customer, Typed(text))
+            else:
+                customer = customer or await self._customer(tx, contact)
+                taken = (
+                    self.elsewhere is not None
+                    and message_id is not None
+                    and text.strip() != ""
+                    and await self.elsewhere.from_customer(tx, customer, contact, text, message_id)
+                )
+                if not taken:
+                    await self._say(tx, customer, contact, "no_survey")
+        self.delivery.kick()
+
+    # ---- opting out and help ----------------------------------------------------------
+
+    async def opt_out(self, contact: Contact) -> None:
+        """`/stop`: no more surveys, open ones stopped, queued ones cancelled, confirmed."""
+        async with self.db.transaction() as tx:
+            customer = await self._customer(tx, contact)
+            now = self.clock.now()
+            await tx.customers.set_opted_out(customer, now, now)
+            for survey in await tx.surveys.open_for_customer(customer.id):
+                if survey.status == SessionStatus.PENDING:  # never sent: skipped, with why
+                    survey.status = SessionStatus.SKIPPED.value
+                    survey.skip_reason = SkipReason.OPTED_OUT.value
+                    survey.skip_detail = "the customer opted out (/stop)"
+                else:
+                    survey.status = SessionStatus.STOPPED.value
+                survey.updated_at = now
+                await tx.timers.cancel_for_survey(survey.id)
+            await tx.outbox.cancel_for_customer(customer.id)
+            await self._say(tx, customer, contact, "opted_out")
+        log.info("customer opted out", extra={"customer_id": customer.id})
+        self.delivery.kick()
+
+    async def help(self, contact: Contact) -> None:
+        async with self.db.transaction() as tx:
+            customer = await self._customer(tx, contact)
+            await self._say(tx, customer, contact, "help")
+        self.delivery.kick()
+
+    # ---- helpers ----------------------------------------------------------------------
+
+    async def _customer(self, tx: UnitOfWork, contact: Contact) -> Customer:
+        existing = await tx.customers.by_telegram_chat(contact.chat_id)
+        if existing is not None:
+            if existing.unreachable_at is not None:  # they wrote to us: reachable again
+                existing.unreachable_at = None
+                existing.updated_at = self.clock.now()
+            return existing
+        return await tx.customers.walk_in(
+            contact.chat_id, contact.user_id, contact.name, contact.language, self.clock.now()
+        )
+
+    async def _welcome_back_if_opted_out(
+        self, tx: UnitOfWork, customer: Customer, contact: Contact
+    ) -> None:
+        """Starting a survey yourself undoes an earlier /stop (and we say so)."""
+        if customer.opted_out_at is None:
+            return
+        await tx.customers.set_opted_out(customer, None, self.clock.now())
+        await self._say(tx, customer, contact, "opted_in")
+
+    async def _say(
+        self,
+        tx: UnitOfWork,
+        customer: Customer,
+        contact: Contact,
+        phrase: str,
+        locale: str | None = None,
+    ) -> None:
+        text = self.texts.phrase(phrase, locale or self._locale(customer, contact))
+        await tx.outbox.add(
+            channel=contact.channel,
+            chat_id=contact.chat_id,
+            kind="send",
+            payload=OutgoingMessage(text).to_payload(),
+            priority=INTERACTIVE_PRIORITY,
+            customer_id=customer.id,
+            now=self.clock.now(),
+        )
+
+    def _locale(self, customer: Customer | None, contact: Contact) -> str:
+        """The customer's language if we speak it, else the default flow's first locale."""
+        default = self.runner.flows.default()
+        return choose_locale(
+            (customer.locale if customer else None, contact.language),
+            lambda locale: self.texts.has_template("bot/help.j2", locale),
+            default.default_locale if default else "en",
+        )

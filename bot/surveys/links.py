@@ -1,0 +1,49 @@
+"""How a customer reaches a survey: a Telegram deep link, a web link, a QR code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.storage.models import Survey
+from bot.surveys.engine import SessionStatus
+
+
+class SurveyLinks:
+    def __init__(self, base_url: str, bot_username: Callable[[], str | None]) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._bot_username = bot_username
+
+    def telegram(self, token: str) -> str | None:
+        username = self._bot_username()
+        return f"https://t.me/{username}?start={token}" if username else None
+
+    def web(self, token: str) -> str:
+        return f"{self.base_url}/s/{token}"
+
+    def qr_code(self, token: str) -> str:
+        return f"{self.base_url}/qr/{token}.png"
+
+    def preferred(self, token: str) -> str:
+        """What a printed QR code should open: Telegram when the bot is on, else the web."""
+        return self.telegram(token) or self.web(token)
+
+    def describe(self, survey: Survey) -> dict[str, Any]:
+        """A survey as the ingest API reports it."""
+        return {
+            "id": survey.id,
+            "flow": survey.flow_id,
+            "status": public_status(survey),
+            "skip_reason": survey.skip_reason,
+            "scheduled_for": survey.scheduled_for.isoformat() if survey.scheduled_for else None,
+            "telegram_link": self.telegram(survey.token),
+            "web_link": self.web(survey.token),
+            "qr_code": self.qr_code(survey.token),
+        }
+
+
+def public_status(survey: Survey) -> str:
+    """`scheduled` (we will send it), `awaiting_customer` (link/QR only), or the status."""
+    if survey.status == SessionStatus.PENDING:
+        return "scheduled" if survey.channel else "awaiting_customer"
+    return survey.status

@@ -1,0 +1,334 @@
+"""Carrying out what the engine decided, inside the caller's transaction.
+
+Answers, the survey's new state and the messages it causes are written together, so a
+crash can never keep an answer but lose the next question (or the other way round). The
+messages go to the outbox; the dispatcher delivers them after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.flows.registry import FlowRegistry
+from bot.flows.schema import EndStep, Flow
+from bot.messaging.presenter import OutgoingMessage, Presenter
+from bot.storage.models import Customer, Survey
+from bot.storage.unit_of_work import UnitOfWork
+from bot.surveys import engine
+from bot.surveys.engine import (
+    Action,
+    Answer,
+    Ask,
+    Escalate,
+    Finish,
+    Record,
+    Reward,
+    SessionState,
+    SessionStatus,
+    Stopped,
+    Transition,
+)
+
+# Replies to what a customer just did go before bulk sends (lower runs first).
+INTERACTIVE_PRIORITY = 0
+WEB = "web"  # the web chat channel: /s/<token>
+TELEGRAM = "telegram"
+BULK_PRIORITY = 10
+
+
+@dataclass(frozen=True)
+class SurveyEvent:
+    """A closing action (escalate, reward) handed to the features that act on it."""
+
+    tx: UnitOfWork
+    survey: Survey
+    customer: Customer
+    flow: Flow
+    state: SessionState
+    action: Action
+    context: dict[str, Any]
+
+
+SurveyHook = Callable[[SurveyEvent], Awaitable[None]]
+
+
+class SurveyRunner:
+    def __init__(
+        self,
+        flows: FlowRegistry,
+        presenter: Presenter,
+        clock: Clock,
+        hooks: Sequence[SurveyHook] = (),
+    ) -> None:
+        self.flows = flows
+        self.presenter = presenter
+        self.clock = clock
+        self.hooks = list(hooks)
+
+    async def load(self, tx: UnitOfWork, survey: Survey) -> tuple[Flow, SessionState]:
+        """The flow version and the state a survey is in (resumable after any restart)."""
+        flow = await self.flows.version(tx, survey.flow_id, survey.flow_version)
+        # Nothing can have been answered before the first question was asked.
+        answers = await tx.answers.as_domain(survey.id) if survey.visit else {}
+        state = SessionState(
+            step_id=survey.current_step,
+            visit=survey.visit,
+            answers=answers,
+            failures=survey.failures,
+            status=SessionStatus(survey.status),
+        )
+        return flow, state
+
+    async def begin(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        channel: str,
+        priority: int = INTERACTIVE_PRIORITY,
+    ) -> None:
+        """Ask the first question of a pending survey."""
+        flow, _ = await self.load(tx, survey)
+        survey.channel = channel
+        survey.started_at = self.clock.now()
+        await self.carry_out(tx, survey, customer, flow, engine.start(flow), priority)
+
+    async def resume(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
+        """Show the current question again (the customer came back to it)."""
+        flow, state = await self.load(tx, survey)
+        assert state.step_id is not None
+        transition = Transition(state, (Ask(state.step_id),))
+        await self.carry_out(tx, survey, customer, flow, transition)
+
+    async def remind(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
+        """The one reminder: a friendly line and the open question again."""
+        flow, state = await self.load(tx, survey)
+        assert state.step_id is not None
+        step = flow.step(state.step_id)
+        assert not isinstance(step, EndStep)
+        context = await self.context(tx, survey, customer, flow, state.answers)
+        intro = self.presenter.texts.phrase("reminder", survey.locale)
+        text, buttons = self.presenter.question(flow, step, survey.locale, context, intro=intro)
+        message = OutgoingMessage(text, buttons, survey.id, state.visit)
+        await self._close_question(tx, survey, customer)
+        if survey.channel == WEB and reachable_in_telegram(customer):
+            # Nobody is looking at a web page left half-way: remind where they chat.
+            survey.channel = TELEGRAM
+        survey.question_outbox_id = await self.emit(tx, survey, customer, message, BULK_PRIORITY)
+
+    async def expire(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
+        """Close an unanswered (or half-answered) survey; its buttons stop working."""
+        await self._close_question(tx, survey, customer)
+        survey.status = SessionStatus.EXPIRED.value
+        survey.updated_at = self.clock.now()
+
+    async def apply(
+        self, tx: UnitOfWork, survey: Survey, customer: Customer, event: engine.Input
+    ) -> None:
+        """Feed one input to the engine and carry out the result (StaleAnswer propagates)."""
+        flow, state = await self.load(tx, survey)
+        await self.carry_out(tx, survey, customer, flow, engine.handle(flow, state, event))
+
+    async def carry_out(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        flow: Flow,
+        transition: Transition,
+        priority: int = INTERACTIVE_PRIORITY,
+    ) -> None:
+        now = self.clock.now()
+        context = await self.context(tx, survey, customer, flow, transition.state.answers)
+        for action in transition.actions:
+            if isinstance(action, Record):
+                await tx.answers.record(survey.id, flow.id, flow.version, action.answer, now)
+                await self._show_answered(tx, survey, customer, flow, action.answer)
+            elif isinstance(action, Ask):
+                visit = transition.state.visit  # a transition asks at most one question
+                await self._ask(tx, survey, customer, flow, action, visit, context, priority)
+            elif isinstance(action, Finish):
+                text = self.presenter.step_text(flow, action.step_id, survey.locale, context)
+                await self.emit(tx, survey, customer, OutgoingMessage(text), priority)
+            elif isinstance(action, Stopped):
+                await self._close_question(tx, survey, customer)
+                text = self.presenter.texts.phrase("survey_stopped", survey.locale)
+                await self.emit(tx, survey, customer, OutgoingMessage(text), priority)
+            else:
+                assert isinstance(action, Escalate | Reward)
+                event = SurveyEvent(tx, survey, customer, flow, transition.state, action, context)
+                for hook in self.hooks:
+                    await hook(event)
+        self._store(survey, transition.state, now)
+        await tx.surveys.flush()
+
+    async def context(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        flow: Flow,
+        answers: dict[str, Answer] | Any,
+    ) -> dict[str, Any]:
+        """What a template may read: customer, order, answers (and the locale)."""
+        order = await tx.orders.get(survey.order_id) if survey.order_id else None
+        return {
+            "customer": {
+                "id": customer.external_id,
+                "name": customer.name,
+                "locale": customer.locale,
+                "timezone": customer.timezone,
+            },
+            "order": {
+                "id": order.external_id if order else None,
+                "amount": order.amount if order else None,
+                "currency": order.currency if order else None,
+                "store": order.store if order else None,
+                "items": order.items if order else [],
+                "occurred_at": order.occurred_at.isoformat()
+                if order and order.occurred_at
+                else None,
+            },
+            "answers": engine.answer_scope(flow, answers),
+            "locale": survey.locale,
+        }
+
+    async def emit(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        message: OutgoingMessage,
+        priority: int = INTERACTIVE_PRIORITY,
+        push: bool = False,
+    ) -> int | None:
+        """Queue a message to the customer on the survey's channel; None if unreachable.
+        On the web chat the page shows it, so it is stored as shown; with `push` (news
+        that should find the customer, like a staff reply) it also goes to their
+        Telegram chat when they have one."""
+        if survey.channel == WEB:
+            if push and reachable_in_telegram(customer):
+                await self._queue(tx, survey, customer, message, priority)
+            shown = await tx.outbox.add(
+                channel=WEB,
+                chat_id=0,
+                kind="send",
+                payload=message.to_payload(),
+                customer_id=customer.id,
+                survey_id=survey.id,
+                now=self.clock.now(),
+                shown=True,
+            )
+            return shown.id
+        return await self._queue(tx, survey, customer, message, priority)
+
+    async def _queue(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        message: OutgoingMessage,
+        priority: int,
+    ) -> int | None:
+        """Into the outbox for the customer's Telegram chat; None without one."""
+        chat_id = customer.telegram_chat_id
+        if chat_id is None:
+            return None
+        row = await tx.outbox.add(
+            channel=TELEGRAM,
+            chat_id=chat_id,
+            kind="send",
+            payload=message.to_payload(),
+            priority=priority,
+            customer_id=customer.id,
+            survey_id=survey.id,
+            now=self.clock.now(),
+        )
+        return row.id
+
+    async def _ask(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        flow: Flow,
+        action: Ask,
+        visit: int,
+        context: dict[str, Any],
+        priority: int,
+    ) -> None:
+        step = flow.step(action.step_id)
+        assert not isinstance(step, EndStep)
+        text, buttons = self.presenter.question(
+            flow,
+            step,
+            survey.locale,
+            context,
+            problem=action.problem,
+            offer_skip=action.offer_skip,
+        )
+        message = OutgoingMessage(text, buttons, survey.id, visit)
+        await self._close_question(tx, survey, customer)  # one live copy of a question at most
+        survey.question_outbox_id = await self.emit(tx, survey, customer, message, priority)
+
+    async def _show_answered(
+        self, tx: UnitOfWork, survey: Survey, customer: Customer, flow: Flow, answer: Answer
+    ) -> None:
+        question = await self._current_question(tx, survey)
+        if question is None:
+            return
+        text = self.presenter.answered(flow, question.payload["text"], answer, survey.locale)
+        await self._replace_question(tx, survey, customer, question.id, text)
+
+    async def _close_question(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
+        question = await self._current_question(tx, survey)
+        if question is not None:
+            await self._replace_question(
+                tx, survey, customer, question.id, question.payload["text"]
+            )
+
+    async def _current_question(self, tx: UnitOfWork, survey: Survey) -> Any:
+        if survey.question_outbox_id is None:
+            return None
+        question = await tx.outbox.get(survey.question_outbox_id)
+        survey.question_outbox_id = None
+        return question
+
+    async def _replace_question(
+        self, tx: UnitOfWork, survey: Survey, customer: Customer, question_id: int, text: str
+    ) -> None:
+        """Take the buttons off an answered question (or drop it if it was never sent)."""
+        if await tx.outbox.cancel_if_pending(question_id):
+            return
+        question = await tx.outbox.get(question_id)
+        assert question is not None
+        await tx.outbox.add(
+            channel=question.channel,
+            chat_id=question.chat_id,
+            kind="edit",
+            payload={"edit_of": question.id, "text": text, "buttons": []},
+            priority=INTERACTIVE_PRIORITY,
+            customer_id=customer.id,
+            survey_id=survey.id,
+            now=self.clock.now(),
+            shown=question.channel == WEB,
+        )
+
+    @staticmethod
+    def _store(survey: Survey, state: SessionState, now: datetime) -> None:
+        if state.status == SessionStatus.COMPLETED and survey.completed_at is None:
+            survey.completed_at = now
+        survey.status = state.status.value
+        survey.current_step = state.step_id
+        survey.visit = state.visit
+        survey.failures = state.failures
+        survey.updated_at = now
+
+
+def reachable_in_telegram(customer: Customer) -> bool:
+    """The customer has a Telegram chat with the bot that still takes messages."""
+    return customer.telegram_chat_id is not None and customer.unreachable_at is None
