@@ -21,7 +21,8 @@ from bot.flows.catalog import FlowCatalog, load_catalog
 from bot.flows.registry import FlowRegistry
 from bot.messaging.channel import Delivery
 from bot.messaging.dispatcher import OutboxDispatcher
-from bot.messaging.presenter import OutgoingMessage, Presenter
+from bot.messaging.message import OutgoingMessage
+from bot.messaging.presenter import Presenter
 from bot.messaging.rate_limit import RateLimiter, RateLimits
 from bot.messaging.reachability import ReachabilityService
 from bot.messaging.texts import MessageTexts
@@ -142,7 +143,7 @@ class World:
     async def tap(self, chat_id: int, label: str) -> str:
         """Press the button labelled `label` on the newest question."""
         question = self.question(chat_id)
-        for row in question.buttons:
+        for row in question.choices:
             for button in row:
                 if button.label == label:
                     assert question.survey_id is not None and question.visit is not None

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.campaigns.schema import Campaign
 from bot.campaigns.vouchers import VoucherService
-from bot.messaging.presenter import OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 from bot.storage.unit_of_work import UnitOfWork
 from bot.support.cases import CaseAction, CaseService, Staff
 from bot.surveys.runner import INTERACTIVE_PRIORITY

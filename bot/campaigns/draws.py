@@ -23,7 +23,7 @@ from bot.campaigns.catalog import CampaignCatalog
 from bot.campaigns.schema import Campaign
 from bot.campaigns.vouchers import VoucherService
 from bot.clock import Clock
-from bot.messaging.presenter import OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey
 from bot.storage.unit_of_work import UnitOfWork

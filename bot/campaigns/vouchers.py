@@ -23,7 +23,7 @@ from bot.campaigns.rewards import MissReason, refusal
 from bot.campaigns.schema import Campaign
 from bot.campaigns.voucher_display import voucher_context
 from bot.clock import Clock
-from bot.messaging.presenter import OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey, Voucher

@@ -28,7 +28,7 @@ from bot.flows.schema import ChoiceStep
 from bot.insight.charts import ChartPoint, nps_chart
 from bot.insight.metrics import bucket_start
 from bot.insight.reports import Insight, ResponseFilter
-from bot.messaging.presenter import OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 from bot.messaging.rich_text import CAPTION_LIMIT, html_problems, visible_length
 from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database

@@ -6,60 +6,16 @@ web chat as form buttons. Texts are Telegram's HTML subset (see rich_text).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from bot.flows.schema import ChoiceStep, Flow, QuestionStep, ScaleStep, StepKind, TextStep
+from bot.messaging.message import Choice, ChoiceAction
 from bot.messaging.texts import MessageTexts, pick_text
 from bot.surveys.answers import Invalid
 from bot.surveys.engine import Answer
 
 # NPS 0-10 does not fit one row on a phone; it goes in two (0-5, 6-10).
 _SPLIT_AFTER = {StepKind.NPS: 5}
-
-
-class ButtonAction(StrEnum):
-    ANSWER = "answer"
-    SKIP = "skip"
-    STOP = "stop"
-    CASE = "case"  # a support card's button: value is claim / resolve / voucher
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    action: ButtonAction
-    value: str = ""
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A message for a customer; buttons answer question `visit` of survey `survey_id`."""
-
-    text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    survey_id: int | None = None
-    visit: int | None = None
-
-    def to_payload(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "buttons": [
-                [{"label": b.label, "action": b.action.value, "value": b.value} for b in row]
-                for row in self.buttons
-            ],
-            "survey_id": self.survey_id,
-            "visit": self.visit,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> OutgoingMessage:
-        rows = tuple(
-            tuple(Button(b["label"], ButtonAction(b["action"]), b.get("value", "")) for b in row)
-            for row in payload.get("buttons", [])
-        )
-        return cls(payload["text"], rows, payload.get("survey_id"), payload.get("visit"))
 
 
 class Presenter:
@@ -82,7 +38,7 @@ class Presenter:
         problem: Invalid | None = None,
         offer_skip: bool = False,
         intro: str | None = None,
-    ) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    ) -> tuple[str, tuple[tuple[Choice, ...], ...]]:
         """The text (a hint or an intro first) and the button rows of a question."""
         text = self.step_text(flow, step.id, locale, context)
         if intro:
@@ -101,18 +57,18 @@ class Presenter:
 
     def answer_buttons(
         self, flow: Flow, step: QuestionStep, locale: str
-    ) -> tuple[tuple[Button, ...], ...]:
+    ) -> tuple[tuple[Choice, ...], ...]:
         if isinstance(step, ScaleStep):
             low, high = step.scale
-            numbers = [Button(str(n), ButtonAction.ANSWER, str(n)) for n in range(low, high + 1)]
+            numbers = [Choice(str(n), ChoiceAction.ANSWER, str(n)) for n in range(low, high + 1)]
             split = _SPLIT_AFTER.get(step.kind)
             if split is None:
                 return (tuple(numbers),)
             return tuple(numbers[: split + 1]), tuple(numbers[split + 1 :])
         if isinstance(step, ChoiceStep):
             buttons = [
-                Button(
-                    self.option_label(flow, step, option.id, locale), ButtonAction.ANSWER, option.id
+                Choice(
+                    self.option_label(flow, step, option.id, locale), ChoiceAction.ANSWER, option.id
                 )
                 for option in step.options
             ]
@@ -148,8 +104,8 @@ class Presenter:
                 shown = self.texts.phrase("chosen", locale, answer=answer.value)
         return f"{question_text}\n\n{shown}"
 
-    def _skip(self, locale: str) -> Button:
-        return Button(self.texts.phrase("skip_label", locale), ButtonAction.SKIP)
+    def _skip(self, locale: str) -> Choice:
+        return Choice(self.texts.phrase("skip_label", locale), ChoiceAction.SKIP)
 
-    def _stop(self, locale: str) -> Button:
-        return Button(self.texts.phrase("stop_label", locale), ButtonAction.STOP)
+    def _stop(self, locale: str) -> Choice:
+        return Choice(self.texts.phrase("stop_label", locale), ChoiceAction.STOP)

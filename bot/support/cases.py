@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
-from bot.messaging.presenter import OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.models import Case
 from bot.storage.repositories.timers import TimerKind

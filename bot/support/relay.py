@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.clock import Clock
-from bot.messaging.presenter import OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 from bot.messaging.rich_text import MESSAGE_TEXT_LIMIT, escape, visible_length
 from bot.storage.database import Database
 from bot.storage.models import Case, Customer

@@ -14,7 +14,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.errors import StaleAnswer
 from bot.messaging.locales import choose_locale
-from bot.messaging.presenter import OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey
 from bot.storage.repositories.timers import TimerKind

@@ -15,7 +15,8 @@ from typing import Any
 from bot.clock import Clock
 from bot.flows.registry import FlowRegistry
 from bot.flows.schema import EndStep, Flow
-from bot.messaging.presenter import OutgoingMessage, Presenter
+from bot.messaging.message import OutgoingMessage
+from bot.messaging.presenter import Presenter
 from bot.storage.models import Customer, Survey
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys import engine

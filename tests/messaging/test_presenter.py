@@ -1,5 +1,6 @@
 from bot.flows.schema import StepKind
-from bot.messaging.presenter import ButtonAction, OutgoingMessage, Presenter
+from bot.messaging.message import ChoiceAction, OutgoingMessage
+from bot.messaging.presenter import Presenter
 from bot.surveys.answers import Invalid, Problem
 from bot.surveys.engine import Answer
 
@@ -30,7 +31,7 @@ def test_choice_labels_follow_the_locale(simple_flow, texts):
 def test_optional_text_offers_skip_in_the_customers_language(simple_flow, texts):
     _, rows = Presenter(texts).question(simple_flow, simple_flow.step("comment"), "vi", {})
     assert rows == ((rows[0][0],),)
-    assert rows[0][0].action == ButtonAction.SKIP
+    assert rows[0][0].action == ChoiceAction.SKIP
     assert rows[0][0].label == "Bỏ qua"
 
 
@@ -45,7 +46,7 @@ def test_re_ask_puts_the_hint_first_and_can_offer_skip_and_stop(simple_flow, tex
     )
     assert text.startswith("The scale only goes from 1 to 5.")
     assert text.endswith("How was it?")
-    assert [b.action for b in rows[-1]] == [ButtonAction.SKIP, ButtonAction.STOP]
+    assert [b.action for b in rows[-1]] == [ChoiceAction.SKIP, ChoiceAction.STOP]
 
 
 def test_answered_question_shows_the_choice_label(simple_flow, texts):

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from bot.durations import format_duration
 from bot.flows.sample_data import sample_context
 from bot.flows.schema import EndStep, Flow, StepKind
-from bot.messaging.presenter import ButtonAction, Presenter
+from bot.messaging.message import ChoiceAction
+from bot.messaging.presenter import Presenter
 from bot.messaging.rich_text import to_plain_text
 from bot.surveys import engine
 from bot.surveys.engine import (
@@ -117,13 +118,13 @@ class ConsolePreview:
         for row in rows:
             shown = []
             for button in row:
-                if button.action == ButtonAction.ANSWER and numbered:
+                if button.action == ChoiceAction.ANSWER and numbered:
                     position += 1
                     shown.append(f"{position}) {button.label}")
-                elif button.action == ButtonAction.SKIP:
+                elif button.action == ChoiceAction.SKIP:
                     self._can_skip = True
                     shown.append(f"[{button.label}: type skip]")
-                elif button.action == ButtonAction.STOP:
+                elif button.action == ChoiceAction.STOP:
                     shown.append(f"[{button.label}: type stop]")
                 else:
                     shown.append(f"[{button.label}]")

@@ -1,4 +1,4 @@
-"""Button payloads (callback_data), packed by aiogram's CallbackData within 64 bytes.
+"""Choice payloads (callback_data), packed by aiogram's CallbackData within 64 bytes.
 
 A button names its survey and the question's visit number, never the customer: pressing a
 button of someone else's survey, or an old one, is recognised and refused politely.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.messaging.presenter import Button, ButtonAction
+from bot.messaging.message import Choice, ChoiceAction
 
 
 class AnswerButton(CallbackData, prefix="a"):
@@ -38,10 +38,10 @@ def pack_case_button(case_id: int, action: str) -> str:
     return CaseButton(case=case_id, action=action).pack()
 
 
-def pack_button(button: Button, survey_id: int, visit: int) -> str:
+def pack_button(button: Choice, survey_id: int, visit: int) -> str:
     """The callback_data of a question's button (raises ValueError over 64 bytes)."""
-    if button.action == ButtonAction.ANSWER:
+    if button.action == ChoiceAction.ANSWER:
         return AnswerButton(survey=survey_id, visit=visit, value=button.value).pack()
-    if button.action == ButtonAction.SKIP:
+    if button.action == ChoiceAction.SKIP:
         return SkipButton(survey=survey_id, visit=visit).pack()
     return StopButton(survey=survey_id).pack()

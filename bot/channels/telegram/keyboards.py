@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.callbacks import pack_button, pack_case_button
-from bot.messaging.presenter import ButtonAction, OutgoingMessage
+from bot.messaging.message import ChoiceAction, OutgoingMessage
 
 
 def inline_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
@@ -22,7 +22,7 @@ def inline_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
                     text=b["label"], callback_data=pack_case_button(case_id, b["value"])
                 )
                 for b in row
-                if b["action"] == ButtonAction.CASE
+                if b["action"] == ChoiceAction.CASE
             ]
             for row in payload["buttons"]
         ]
@@ -38,6 +38,6 @@ def inline_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
             )
             for b in row
         ]
-        for row in message.buttons
+        for row in message.choices
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)

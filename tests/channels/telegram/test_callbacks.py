@@ -1,17 +1,17 @@
 from bot.channels.telegram.callbacks import AnswerButton, SkipButton, StopButton, pack_button
-from bot.messaging.presenter import Button, ButtonAction
+from bot.messaging.message import Choice, ChoiceAction
 from bot.messaging.rich_text import CALLBACK_DATA_LIMIT
 
 
 def test_worst_case_callback_data_fits_telegram_limit():
     longest_option = "a" * 24  # the longest option id the schema allows
-    data = pack_button(Button("x", ButtonAction.ANSWER, longest_option), 2**63 - 1, 99999)
+    data = pack_button(Choice("x", ChoiceAction.ANSWER, longest_option), 2**63 - 1, 99999)
     assert len(data.encode()) <= CALLBACK_DATA_LIMIT
 
 
 def test_buttons_round_trip():
-    assert AnswerButton.unpack(pack_button(Button("7", ButtonAction.ANSWER, "7"), 12, 3)) == (
+    assert AnswerButton.unpack(pack_button(Choice("7", ChoiceAction.ANSWER, "7"), 12, 3)) == (
         AnswerButton(survey=12, visit=3, value="7")
     )
-    assert SkipButton.unpack(pack_button(Button("Skip", ButtonAction.SKIP), 12, 3)).visit == 3
-    assert StopButton.unpack(pack_button(Button("Stop", ButtonAction.STOP), 12, 3)).survey == 12
+    assert SkipButton.unpack(pack_button(Choice("Skip", ChoiceAction.SKIP), 12, 3)).visit == 3
+    assert StopButton.unpack(pack_button(Choice("Stop", ChoiceAction.STOP), 12, 3)).survey == 12

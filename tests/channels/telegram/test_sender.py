@@ -8,7 +8,7 @@ from bot.channels.telegram.setup import create_bot
 from bot.config import Settings
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
-from bot.messaging.presenter import Button, ButtonAction, OutgoingMessage
+from bot.messaging.message import Choice, ChoiceAction, OutgoingMessage
 from tests.fakes.telegram import FakeTelegram
 
 LAN = 111
@@ -39,7 +39,7 @@ async def sender(telegram):
 
 
 def question(text="<b>How was it?</b>"):
-    buttons = ((Button("1", ButtonAction.ANSWER, "1"), Button("5", ButtonAction.ANSWER, "5")),)
+    buttons = ((Choice("1", ChoiceAction.ANSWER, "1"), Choice("5", ChoiceAction.ANSWER, "5")),)
     return OutgoingMessage(text, buttons, survey_id=42, visit=3).to_payload()
 
 
