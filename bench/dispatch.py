@@ -41,16 +41,23 @@ from sqlalchemy import insert  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.flows.catalog import load_catalog  # noqa: E402
 from bot.flows.registry import FlowRegistry  # noqa: E402
+from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter  # noqa: E402
+from bot.messaging.routing import OpenReach  # noqa: E402
 from bot.messaging.texts import MessageTexts  # noqa: E402
 from bot.storage import migrate  # noqa: E402
 from bot.storage.database import Database  # noqa: E402
-from bot.storage.models import Customer, Survey, Timer  # noqa: E402
+from bot.storage.models import Contact, Customer, Survey, Timer  # noqa: E402
 from bot.storage.repositories.surveys import new_token  # noqa: E402
 from bot.surveys.engine import SessionStatus  # noqa: E402
 
 SCALES = (100, 10)
 FLOWS = Path(__file__).resolve().parent / "flows"
 FIRST_CHAT = 1_000_000
+
+
+def telegram_writer(clock: SystemClock) -> OutboxWriter:
+    """The outbox writer of a worker whose one push channel is Telegram."""
+    return OutboxWriter(clock, ChannelDirectory({"telegram": OpenReach()}, ("telegram",)))
 
 
 async def seed(url: str, surveys: int, due: datetime) -> None:
@@ -74,7 +81,19 @@ async def seed(url: str, surveys: int, due: datetime) -> None:
                         "external_id": f"C-{n}",
                         "locale": "en",
                         "attributes": {},
-                        "telegram_chat_id": FIRST_CHAT + n,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for n in chunk
+                ],
+            )
+            await tx.session.execute(
+                insert(Contact),
+                [
+                    {
+                        "customer_id": n + 1,
+                        "channel": "telegram",
+                        "address": str(FIRST_CHAT + n),
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -142,7 +161,7 @@ async def _work(
     texts = MessageTexts(ROOT / "templates")
     catalog = load_catalog(FLOWS, texts)
     clock = SystemClock()
-    runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), clock)
+    runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), clock, telegram_writer(clock))
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
     dispatcher = OutboxDispatcher(
         db,
@@ -230,7 +249,10 @@ def memory_probe(url: str, results: Any) -> None:
         db = Database(url)
         texts = MessageTexts(ROOT / "templates")
         catalog = load_catalog(FLOWS, texts)
-        runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), SystemClock())
+        clock = SystemClock()
+        runner = SurveyRunner(
+            FlowRegistry(catalog), Presenter(texts), clock, telegram_writer(clock)
+        )
 
         class NoDelivery:
             def kick(self) -> None:

@@ -24,6 +24,7 @@ class TelegramMode(StrEnum):
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+CHANNEL_NAMES = ("telegram", "zalo", "messenger", "whatsapp")  # channels with contacts
 
 
 class Settings(BaseSettings):
@@ -83,6 +84,11 @@ class Settings(BaseSettings):
     )
     rate_chat_per_second: float = Field(default=1.0, gt=0)
     rate_group_per_minute: int = Field(default=20, gt=0)
+    channel_order: str = Field(
+        default=",".join(CHANNEL_NAMES),
+        description="Which channel a customer with several contacts hears from first "
+        "(after the one they last wrote from); comma-separated.",
+    )
     support_chat_id: int | None = Field(
         default=None, description="Telegram group where support cases are posted."
     )
@@ -192,6 +198,21 @@ class Settings(BaseSettings):
     def _duration(cls, value: str) -> str:
         parse_duration(value)  # raises with the accepted forms
         return value
+
+    @field_validator("channel_order")
+    @classmethod
+    def _known_channels(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in CHANNEL_NAMES]
+        if unknown or not names:
+            raise ValueError(
+                f"{', '.join(unknown) or 'nothing'}: list channels from {', '.join(CHANNEL_NAMES)}"
+            )
+        return ",".join(dict.fromkeys(names))
+
+    @property
+    def channel_order_list(self) -> tuple[str, ...]:
+        return tuple(self.channel_order.split(","))
 
     @field_validator("followup_flow", mode="before")
     @classmethod

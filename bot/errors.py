@@ -13,6 +13,7 @@ SurveybotError                  root; every error a user can act on carries a pl
 └── DeliveryError               a channel could not deliver a message
     ├── RetryLater              rate limited: try again after `retry_after` seconds
     ├── Unreachable             the person blocked the bot or the chat is gone
+    ├── OutsideWindow           the channel may only answer within a window, now closed
     ├── Rejected                the channel refused this message (will not succeed as is)
     └── TransientFailure        network trouble or a server error: retry with backoff
 
@@ -86,6 +87,11 @@ class RetryLater(DeliveryError):
 
 class Unreachable(DeliveryError):
     """The recipient cannot be reached any more (blocked the bot, chat deleted)."""
+
+
+class OutsideWindow(DeliveryError):
+    """The channel may write to this address only within a window after the customer's
+    last message, and it is closed (Messenger's 24 hours): try the next contact."""
 
 
 class Rejected(DeliveryError):

@@ -11,20 +11,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.app.runtime import channel_directory
 from bot.campaigns.catalog import CampaignCatalog, load_campaigns
 from bot.campaigns.compensation import Compensation
 from bot.campaigns.draws import DrawService
 from bot.campaigns.vouchers import VoucherService
 from bot.channels.web.chat import WebChatService
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.flows.catalog import FlowCatalog, load_catalog
 from bot.flows.registry import FlowRegistry
-from bot.messaging.channel import Delivery
+from bot.messaging.channel import Delivery, OutboundChannel
 from bot.messaging.dispatcher import OutboxDispatcher
+from bot.messaging.fallback import DeliveryFallback
 from bot.messaging.message import OutgoingMessage
+from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter
 from bot.messaging.presenter import Presenter
 from bot.messaging.rate_limit import RateLimiter, RateLimits
-from bot.messaging.reachability import ReachabilityService
+from bot.messaging.routing import OpenReach
 from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database
 from bot.storage.repositories.timers import TimerKind
@@ -71,22 +75,22 @@ class RecordingChannel:
         self.failures: deque[Exception] = deque()
         self._next_id = 100
 
-    def is_group(self, chat_id: int) -> bool:
-        return chat_id < 0
+    def is_group(self, address: str) -> bool:
+        return address.startswith("-")
 
-    async def deliver(self, delivery: Delivery) -> int | None:
+    async def deliver(self, delivery: Delivery) -> str | None:
         if self.failures:
             raise self.failures.popleft()
         self.log.append(delivery)
-        chat = self.chats.setdefault(delivery.chat_id, [])
+        chat = self.chats.setdefault(int(delivery.address), [])
         if delivery.kind == "edit":
-            target = next(m for m in chat if m.message_id == delivery.edit_message_id)
+            target = next(m for m in chat if str(m.message_id) == delivery.edit_message_id)
             target.text = delivery.payload["text"]
             target.payload = delivery.payload
-            return target.message_id
+            return str(target.message_id)
         self._next_id += 1
         chat.append(ChatMessage(self._next_id, delivery.payload["text"], delivery.payload))
-        return self._next_id
+        return str(self._next_id)
 
 
 @dataclass
@@ -124,7 +128,7 @@ class World:
 
     def contact(self, chat_id: int, language: str | None = "vi") -> Contact:
         return self.contacts.setdefault(
-            chat_id, Contact(chat_id=chat_id, user_id=chat_id, language=language, name="Lan")
+            chat_id, Contact("telegram", str(chat_id), language=language, name="Lan")
         )
 
     def texts(self, chat_id: int) -> list[str]:
@@ -196,24 +200,33 @@ def build_world(
     flows_dir: Path = ROOT / "flows",
     channel: RecordingChannel | None = None,
     campaigns_dir: Path = ROOT / "campaigns",
+    extra_channels: dict[str, OutboundChannel] | None = None,
 ) -> World:
+    """`extra_channels`: push channels besides the recording Telegram one (always reachable
+    addresses, after Telegram in the channel order)."""
     clock = clock or ManualClock()
     texts = MessageTexts(ROOT / "templates")
     catalog = load_catalog(flows_dir, texts)
     campaigns = load_campaigns(campaigns_dir, texts, catalog)
-    runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), clock)
+    extra = dict(extra_channels or {})
+    directory = channel_directory(Settings(_env_file=None))
+    directory = ChannelDirectory(
+        reach={**directory.reach, **{name: OpenReach() for name in extra}},
+        order=(*directory.order, *extra),
+    )
+    writer = OutboxWriter(clock, directory)
+    runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), clock, writer)
     channel = channel or RecordingChannel()
-    reachability = ReachabilityService(db, clock)
     dispatcher = OutboxDispatcher(
         db,
-        {"telegram": channel},
+        {"telegram": channel, **extra},
         RateLimiter(UNLIMITED, limiter_time(clock)),
         clock,
-        on_unreachable=reachability.mark_unreachable,
+        on_undelivered=DeliveryFallback(db, clock, writer).undelivered,
     )
     conversation = ConversationService(db, runner, clock, dispatcher)
     links = SurveyLinks("http://shop.test", lambda: "surveybot_test_bot")
-    ingest = IngestService(db, runner.flows, clock, links, "Asia/Ho_Chi_Minh")
+    ingest = IngestService(db, runner.flows, clock, links, "Asia/Ho_Chi_Minh", writer)
     timers = SurveyTimers(db, runner, clock, dispatcher, "Asia/Ho_Chi_Minh")
     config = SupportConfig(
         chat_id=SUPPORT_CHAT,

@@ -16,7 +16,7 @@ KEEP_UPDATE_IDS_FOR = timedelta(days=7)
 
 async def prune_processed_updates(db: Database, clock: Clock) -> int:
     async with db.transaction() as tx:
-        removed = await tx.updates.forget_before(clock.now() - KEEP_UPDATE_IDS_FOR)
+        removed = await tx.inbound.forget_before(clock.now() - KEEP_UPDATE_IDS_FOR)
     if removed:
         log.info("pruned processed update ids", extra={"removed": removed})
     return removed

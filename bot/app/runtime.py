@@ -46,9 +46,11 @@ from bot.insight.digest import DigestConfig, DigestService
 from bot.insight.reports import Insight
 from bot.messaging.channel import OutboundChannel
 from bot.messaging.dispatcher import OutboxDispatcher
+from bot.messaging.fallback import DeliveryFallback
+from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter
 from bot.messaging.presenter import Presenter
 from bot.messaging.rate_limit import RateLimiter, RateLimits
-from bot.messaging.reachability import ReachabilityService
+from bot.messaging.routing import OpenReach
 from bot.messaging.texts import MessageTexts
 from bot.storage import migrate
 from bot.storage.database import Database, storage_errors
@@ -142,12 +144,13 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         raise
     flows = FlowRegistry(catalog)
     presenter = Presenter(texts)
-    runner = SurveyRunner(flows, presenter, clock)
-    reachability = ReachabilityService(db, clock)
     channels: dict[str, OutboundChannel] = {}
     bot = create_bot(settings) if settings.telegram_enabled else None
     if bot is not None:
         channels["telegram"] = TelegramSender(bot)
+    writer = OutboxWriter(clock, channel_directory(settings))
+    runner = SurveyRunner(flows, presenter, clock, writer)
+    fallback = DeliveryFallback(db, clock, writer)
     limits = RateLimits.per_second(
         settings.rate_global_per_second,
         settings.rate_chat_per_second,
@@ -158,7 +161,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         channels,
         RateLimiter(limits),
         clock,
-        on_unreachable=reachability.mark_unreachable,
+        on_undelivered=fallback.undelivered,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         # The request's timeout, and the second a message may wait for the rate limiter.
         send_timeout=timedelta(seconds=settings.telegram_timeout_seconds + 1),
@@ -195,7 +198,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         scheduler=create_scheduler(),
         channels=channels,
         links=links,
-        ingest=IngestService(db, flows, clock, links, settings.default_timezone),
+        ingest=IngestService(db, flows, clock, links, settings.default_timezone, writer),
         timers=timers,
         cases=cases,
         relay=relay,
@@ -205,7 +208,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
         draws=DrawService(db, campaigns, vouchers, clock, shop_zone, outbox),
         web_chat=WebChatService(db, runner, clock, outbox),
         insight=insight,
-        digest=DigestService(db, insight, texts, clock, digest_config(settings), outbox),
+        digest=DigestService(db, insight, texts, clock, digest_config(settings), outbox, writer),
     )
     if bot is not None:
         runtime.telegram = TelegramRuntime(
@@ -233,6 +236,14 @@ async def offline_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         if runtime.telegram is not None:
             await runtime.telegram.bot.session.close()
         await runtime.db.dispose()
+
+
+def channel_directory(settings: Settings) -> ChannelDirectory:
+    """The push channels messages are routed to, in the shop's order
+    (SURVEYBOT_CHANNEL_ORDER). Telegram is one even in a process without its token (a
+    CSV import next to the running bot): its messages wait in the outbox for the worker
+    that has it, as they always have."""
+    return ChannelDirectory(reach={"telegram": OpenReach()}, order=settings.channel_order_list)
 
 
 def support_config(settings: Settings) -> SupportConfig:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.campaigns.catalog import CampaignCatalog
@@ -25,11 +25,11 @@ from bot.campaigns.vouchers import VoucherService
 from bot.clock import Clock
 from bot.messaging.message import OutgoingMessage
 from bot.storage.database import Database
-from bot.storage.models import Customer, Survey
+from bot.storage.models import Contact, Customer, Survey
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.conversation import DeliveryKick
 from bot.surveys.engine import SessionStatus
-from bot.surveys.runner import BULK_PRIORITY, TELEGRAM
+from bot.surveys.runner import BULK_PRIORITY
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,14 @@ class DrawService:
     async def _candidates(
         self, session: AsyncSession, campaign: Campaign, start: datetime, end: datetime
     ) -> list[int]:
-        # Only customers the bot may and can still tell: not after /stop, not blocked.
+        # Only customers the bot may and can still tell: not after /stop, not blocked
+        # everywhere (a contact marked unreachable, and none that is not).
+        blocked = exists().where(
+            Contact.customer_id == Survey.customer_id, Contact.unreachable_at.is_not(None)
+        )
+        reachable = exists().where(
+            Contact.customer_id == Survey.customer_id, Contact.unreachable_at.is_(None)
+        )
         statement = (
             select(Survey.customer_id)
             .join(Customer, Customer.id == Survey.customer_id)
@@ -127,7 +134,7 @@ class DrawService:
                 Survey.completed_at >= start,
                 Survey.completed_at < end,
                 Customer.opted_out_at.is_(None),
-                Customer.unreachable_at.is_(None),
+                or_(~blocked, reachable),
             )
         )
         if campaign.eligibility.flows:
@@ -141,18 +148,14 @@ class DrawService:
         customer = await tx.customers.get(customer_id)
         assert customer is not None
         issued = await self.vouchers.issue(tx, campaign, customer, draw_id=draw_id)
-        if issued.voucher is None or customer.telegram_chat_id is None:
+        if issued.voucher is None:
             return
         locale = customer.locale or "vi"
         text = self.vouchers.message(campaign, issued.voucher, customer, locale)
-        await tx.outbox.add(
-            channel=TELEGRAM,
-            chat_id=customer.telegram_chat_id,
-            kind="send",
-            payload=OutgoingMessage(text).to_payload(),
-            priority=BULK_PRIORITY,
-            customer_id=customer.id,
-            now=self.clock.now(),
+        # None when no contact takes it: the voucher is theirs all the same (the till
+        # finds it by customer), it is just not announced.
+        await self.vouchers.runner.outbox.to_customer(
+            tx, customer.id, OutgoingMessage(text), priority=BULK_PRIORITY
         )
 
 

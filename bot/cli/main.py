@@ -139,10 +139,11 @@ def import_orders(
     ] = "order.delivered",
 ) -> None:
     """Import purchase events from a CSV file; importing the same file twice changes nothing."""
-    from bot.app.runtime import prepare_schema
+    from bot.app.runtime import channel_directory, prepare_schema
     from bot.clock import SystemClock
     from bot.flows.catalog import load_catalog
     from bot.flows.registry import FlowRegistry
+    from bot.messaging.outbox_writer import OutboxWriter
     from bot.messaging.texts import MessageTexts
     from bot.storage.database import Database
     from bot.surveys.csv_import import ImportReport, import_csv
@@ -162,6 +163,7 @@ def import_orders(
                 SystemClock(),
                 SurveyLinks(config.base_url, lambda: None),
                 config.default_timezone,
+                OutboxWriter(SystemClock(), channel_directory(config)),
             )
             return await import_csv(path, ingest, event_type)
         finally:

@@ -14,7 +14,6 @@ very same picture, and the numbers cannot shift between queueing and sending.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -28,12 +27,13 @@ from bot.flows.schema import ChoiceStep
 from bot.insight.charts import ChartPoint, nps_chart
 from bot.insight.metrics import bucket_start
 from bot.insight.reports import Insight, ResponseFilter
-from bot.messaging.message import OutgoingMessage
+from bot.messaging.message import OutgoingMessage, Photo
+from bot.messaging.outbox_writer import OutboxWriter
 from bot.messaging.rich_text import CAPTION_LIMIT, html_problems, visible_length
 from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database
 from bot.surveys.conversation import DeliveryKick
-from bot.surveys.runner import BULK_PRIORITY, TELEGRAM
+from bot.surveys.runner import BULK_PRIORITY
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class DigestConfig:
     locale: str
     timezone: ZoneInfo
     exclude_flows: tuple[str, ...] = ()  # e.g. the follow-up flow, whose NPS is not the shop's
+    channel: str = "telegram"  # where the managers' chat is
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,15 @@ class Digest:
     def text_in_caption(self) -> bool:
         return self.caption == self.text
 
-    def payloads(self) -> list[dict[str, Any]]:
+    def messages(self) -> list[OutgoingMessage]:
         """What goes to the outbox: the photo with its caption, then the text if it did
         not fit in the caption."""
-        photo = {
-            **OutgoingMessage(self.caption).to_payload(),
-            "photo": {
-                "png_base64": base64.b64encode(self.chart).decode("ascii"),
-                "filename": f"nps-{self.week_start.isoformat()}.png",
-            },
-        }
+        photo = OutgoingMessage(
+            self.caption, photo=Photo(self.chart, f"nps-{self.week_start.isoformat()}.png")
+        )
         if self.text_in_caption:
             return [photo]
-        return [photo, OutgoingMessage(self.text).to_payload()]
+        return [photo, OutgoingMessage(self.text)]
 
 
 def week_before(now: datetime, tz: ZoneInfo) -> date:
@@ -91,6 +88,7 @@ class DigestService:
         clock: Clock,
         config: DigestConfig,
         delivery: DeliveryKick | None = None,
+        outbox: OutboxWriter | None = None,
     ) -> None:
         self.db = db
         self.insight = insight
@@ -98,6 +96,7 @@ class DigestService:
         self.clock = clock
         self.config = config
         self.delivery = delivery
+        self.outbox = outbox or OutboxWriter(clock)  # to staff: no channel choice needed
 
     async def run(self) -> bool:
         """The cron job: queue last week's digest unless it already was (by any worker)."""
@@ -118,14 +117,9 @@ class DigestService:
                 log.info("weekly digest already sent", extra={"week": week_start.isoformat()})
                 return False
             await tx.events.set_response(key, {"digest": week_start.isoformat()})
-            for payload in digest.payloads():
-                await tx.outbox.add(
-                    channel=TELEGRAM,
-                    chat_id=chat_id,
-                    kind="send",
-                    payload=payload,
-                    priority=BULK_PRIORITY,
-                    now=now,
+            for message in digest.messages():
+                await self.outbox.to_staff(
+                    tx, self.config.channel, str(chat_id), message, priority=BULK_PRIORITY
                 )
         log.info("weekly digest queued", extra={"week": week_start.isoformat()})
         if self.delivery is not None:

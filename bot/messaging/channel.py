@@ -8,25 +8,27 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Delivery:
-    """One outbox message, ready for a channel: send a new message or edit a sent one."""
+    """One outbox message, ready for a channel: send a new message or edit a sent one.
+    `address` is the channel's own (a chat id, a user id, a number), as text."""
 
     outbox_id: int
     kind: str  # "send" | "edit"
-    chat_id: int
+    address: str
     payload: dict[str, Any]
-    edit_message_id: int | None = None
+    edit_message_id: str | None = None
 
 
 class OutboundChannel(Protocol):
     name: str
 
-    async def deliver(self, delivery: Delivery) -> int | None:
-        """Deliver and return the channel's message id.
+    async def deliver(self, delivery: Delivery) -> str | None:
+        """Deliver and return the platform's message id.
 
-        Raises RetryLater, Unreachable, Rejected or TransientFailure (bot.errors).
+        Raises RetryLater, Unreachable, OutsideWindow, Rejected or TransientFailure
+        (bot.errors).
         """
         ...
 
-    def is_group(self, chat_id: int) -> bool:
-        """Whether `chat_id` is a group chat (groups have a slower rate limit)."""
+    def is_group(self, address: str) -> bool:
+        """Whether `address` is a group chat (groups have a slower rate limit)."""
         ...

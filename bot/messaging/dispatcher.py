@@ -8,9 +8,10 @@ each outcome is written as soon as its send returns (OutcomeWriter), and no more
 second's worth of sent messages may be waiting for that write: a crash can send again only
 those (docs/delivery.md).
 Outcomes: sent; 429 -> back in the queue after `retry_after` (only that chat waits);
-blocked/unknown chat -> failed and the customer marked unreachable; refused -> failed;
-network trouble, 5xx, timeouts -> retried with exponential backoff, failed only after
-MAX_ATTEMPTS (about an hour of trying).
+blocked/unknown chat -> failed, the contact marked unreachable and the message tried on
+the customer's next contact (outside a channel's window: the next contact, unmarked);
+refused -> failed; network trouble, 5xx, timeouts -> retried with exponential backoff,
+failed only after MAX_ATTEMPTS (about an hour of trying).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
-from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
+from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery, OutboundChannel
 from bot.messaging.outcomes import Outcome, OutcomeWriter
 from bot.messaging.rate_limit import RateLimiter
@@ -54,7 +55,7 @@ INTERACTIVE_LANE = Lane("interactive", -1000, BULK_PRIORITY - 1)
 BULK_LANE = Lane("bulk", BULK_PRIORITY, 1000)
 LANES = (INTERACTIVE_LANE, BULK_LANE)
 
-UnreachableHandler = Callable[[str, int, str], Awaitable[None]]
+UndeliveredHandler = Callable[[OutboxMessage, str, bool], Awaitable[None]]
 Claimed = list[tuple[OutboxMessage, Delivery | Outcome]]
 
 
@@ -72,7 +73,7 @@ class OutboxDispatcher:
         limiter: RateLimiter,
         clock: Clock,
         *,
-        on_unreachable: UnreachableHandler | None = None,
+        on_undelivered: UndeliveredHandler | None = None,
         lease: timedelta = timedelta(seconds=60),
         send_timeout: timedelta = timedelta(0),
         idle_poll: float = 1.0,
@@ -84,7 +85,7 @@ class OutboxDispatcher:
         self.channels = dict(channels)
         self.limiter = limiter
         self.clock = clock
-        self.on_unreachable = on_unreachable
+        self.on_undelivered = on_undelivered
         self.lease = lease
         self.send_timeout = send_timeout
         self.idle_poll = idle_poll
@@ -203,12 +204,11 @@ class OutboxDispatcher:
         finally:
             if holding:
                 self._unwritten.release()
-        if outcome.unreachable_chat and self.on_unreachable is not None:
-            channel, chat_id = outcome.unreachable_chat
+        if outcome.undelivered and self.on_undelivered is not None:
             try:
-                await self.on_unreachable(channel, chat_id, outcome.error or "unreachable")
+                await self.on_undelivered(row, outcome.error or "undelivered", outcome.unreachable)
             except Exception:
-                log.exception("marking chat %s unreachable failed", chat_id)
+                log.exception("handling message %s not taken by its address failed", row.id)
 
     async def _prepare(self, tx: UnitOfWork, rows: list[OutboxMessage]) -> list[Delivery | Outcome]:
         """For each row: the delivery to make, or the outcome that makes sending pointless.
@@ -242,7 +242,7 @@ class OutboxDispatcher:
                 else:
                     plans.append(
                         Delivery(
-                            row.id, row.kind, row.chat_id, row.payload, original.sent_message_id
+                            row.id, row.kind, row.address, row.payload, original.sent_message_id
                         )
                     )
                 continue
@@ -263,17 +263,17 @@ class OutboxDispatcher:
                         )
                     )
                     continue
-            plans.append(Delivery(row.id, row.kind, row.chat_id, payload))
+            plans.append(Delivery(row.id, row.kind, row.address, payload))
         return plans
 
     async def _deliver(self, row: OutboxMessage, plan: Delivery) -> tuple[Outcome | None, bool]:
         """The outcome, and whether it was sent (then it holds an unwritten slot). None:
         its lease ran out while it waited, so another claim may have it; not sent."""
         channel = self.channels[row.channel]
-        group, new_message = channel.is_group(row.chat_id), row.kind == "send"
+        group, new_message = channel.is_group(row.address), row.kind == "send"
         async with self._slots:
             wait = await self.limiter.acquire(
-                row.chat_id,
+                row.address,
                 group=group,
                 new_message=new_message,
                 interactive=row.priority < BULK_PRIORITY,
@@ -298,9 +298,9 @@ class OutboxDispatcher:
                 self.outcomes.sending()
                 outcome = await self._send(channel, row, plan)
             finally:
-                self.limiter.release(row.chat_id, group=group, new_message=new_message)
+                self.limiter.release(row.address, group=group, new_message=new_message)
         if outcome.rate_limited:
-            self.limiter.pause_chat(row.chat_id, outcome.retry_in)
+            self.limiter.pause_chat(row.address, outcome.retry_in)
         return outcome, True
 
     async def _send(self, channel: OutboundChannel, row: OutboxMessage, plan: Delivery) -> Outcome:
@@ -311,9 +311,9 @@ class OutboxDispatcher:
                 row.id, PENDING, error=str(exc), retry_in=exc.retry_after, rate_limited=True
             )
         except Unreachable as exc:
-            return Outcome(
-                row.id, FAILED, error=str(exc), unreachable_chat=(row.channel, row.chat_id)
-            )
+            return Outcome(row.id, FAILED, error=str(exc), undelivered=True, unreachable=True)
+        except OutsideWindow as exc:
+            return Outcome(row.id, FAILED, error=str(exc), undelivered=True)
         except Rejected as exc:
             log.warning("message %s refused by %s: %s", row.id, row.channel, exc)
             return Outcome(row.id, FAILED, error=str(exc))
@@ -322,7 +322,7 @@ class OutboxDispatcher:
         except Exception as exc:  # a bug or an unforeseen API answer: counted, not stuck
             log.exception("delivering message %s failed unexpectedly", row.id)
             return self._failed_attempt(row, f"{type(exc).__name__}: {exc}")
-        return Outcome(row.id, SENT, message_id=message_id)
+        return Outcome(row.id, SENT, message_id=None if message_id is None else str(message_id))
 
     @staticmethod
     def _failed_attempt(row: OutboxMessage, error: str) -> Outcome:

@@ -42,12 +42,15 @@ class Outcome:
 
     row_id: int
     status: str  # sent | pending (to retry) | failed | cancelled
-    message_id: int | None = None
+    message_id: str | None = None
     error: str | None = None
     retry_in: float = 0.0
-    rate_limited: bool = False  # the channel said 429: pause this chat for `retry_in`
+    rate_limited: bool = False  # the channel said 429: pause this address for `retry_in`
     failed_attempt: bool = False
-    unreachable_chat: tuple[str, int] | None = None
+    # The address did not take it (unreachable, or outside its window): try the next
+    # contact. `unreachable`: the platform says the address is gone, not only closed now.
+    undelivered: bool = False
+    unreachable: bool = False
 
 
 _Queued = tuple[Outcome, OutboxMessage, asyncio.Future[None]]

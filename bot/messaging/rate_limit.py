@@ -68,9 +68,9 @@ class RateLimiter:
         self._now = now
         self._sent: deque[float] = deque()  # answered messages, by answer time
         self._in_flight = 0
-        self._group_in_flight: dict[int, int] = {}
-        self._chat_next: dict[int, float] = {}
-        self._group_sent: dict[int, deque[float]] = {}
+        self._group_in_flight: dict[str, int] = {}
+        self._chat_next: dict[str, float] = {}
+        self._group_sent: dict[str, deque[float]] = {}
         self._interactive_waiting = 0
         self._next_bulk = 0.0
         self._spacing = self.limits.global_window / self.limits.global_count
@@ -82,7 +82,7 @@ class RateLimiter:
         self._bulk_gate = asyncio.Lock()
 
     def wait_time(
-        self, chat_id: int, *, group: bool, new_message: bool, interactive: bool
+        self, chat_id: str, *, group: bool, new_message: bool, interactive: bool
     ) -> float:
         """Seconds until a message to `chat_id` may go (0 when it may go now)."""
         now = self._now()
@@ -100,7 +100,7 @@ class RateLimiter:
             wait = max(wait, self._next_bulk - now)
         return max(0.0, wait)
 
-    def _chat_wait(self, chat_id: int, group: bool, new_message: bool, now: float) -> float:
+    def _chat_wait(self, chat_id: str, group: bool, new_message: bool, now: float) -> float:
         waits = [0.0]
         if group:
             window = self._group_sent.setdefault(chat_id, deque())
@@ -110,7 +110,7 @@ class RateLimiter:
             waits.append(self._chat_next.get(chat_id, 0.0) - now)
         return max(waits)
 
-    def take(self, chat_id: int, *, group: bool, new_message: bool) -> None:
+    def take(self, chat_id: str, *, group: bool, new_message: bool) -> None:
         """Count a message as being sent (right after wait_time returned 0); `release` it
         when its request is answered, whatever the answer."""
         self._in_flight += 1
@@ -124,7 +124,7 @@ class RateLimiter:
         if len(self._chat_next) > _PRUNE_AT:
             self._prune(self._now())
 
-    def release(self, chat_id: int, *, group: bool, new_message: bool) -> None:
+    def release(self, chat_id: str, *, group: bool, new_message: bool) -> None:
         """The request is answered: the message counts in its windows from now on."""
         now = self._now()
         self._in_flight -= 1
@@ -138,7 +138,7 @@ class RateLimiter:
             self._chat_next[chat_id] = now + self.limits.chat_window
 
     async def acquire(
-        self, chat_id: int, *, group: bool, new_message: bool, interactive: bool, max_wait: float
+        self, chat_id: str, *, group: bool, new_message: bool, interactive: bool, max_wait: float
     ) -> float:
         """Wait for a slot (up to `max_wait` seconds) and take it: returns 0.
 
@@ -162,7 +162,7 @@ class RateLimiter:
             return await self._wait_and_take(chat_id, group, new_message, False, deadline)
 
     async def _wait_and_take(
-        self, chat_id: int, group: bool, new_message: bool, interactive: bool, deadline: float
+        self, chat_id: str, group: bool, new_message: bool, interactive: bool, deadline: float
     ) -> float:
         late = await self._sleep_until(
             lambda: self.wait_time(
@@ -186,7 +186,7 @@ class RateLimiter:
             await asyncio.sleep(wait)
         return 0.0
 
-    def pause_chat(self, chat_id: int, seconds: float) -> None:
+    def pause_chat(self, chat_id: str, seconds: float) -> None:
         """Telegram said 429 for this chat: nothing more to it for `seconds` (call after
         `release`)."""
         until = self._now() + seconds

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from bot.errors import StorageError
 from bot.storage.database import Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -53,5 +54,32 @@ async def _run_command(database: Database, run: object) -> None:
         config.attributes["connection"] = connection
         run(config)  # type: ignore[operator]
 
-    async with database.engine.begin() as connection:
-        await connection.run_sync(with_connection)
+    async with database.engine.connect() as connection:
+        if database.is_sqlite:
+            # SQLite alters a table by copying it (Alembic's batch mode): with foreign keys
+            # enforced, dropping the old copy of a referenced table fails. They are off
+            # for the migration (outside its transaction, where the pragma works) and
+            # checked before they are on again, as SQLite's ALTER TABLE docs prescribe.
+            await connection.run_sync(_sqlite_pragma, "foreign_keys=OFF")
+        try:
+            async with connection.begin():
+                await connection.run_sync(with_connection)
+                if database.is_sqlite:
+                    await connection.run_sync(_no_dangling_keys)
+        finally:
+            if database.is_sqlite:
+                await connection.run_sync(_sqlite_pragma, "foreign_keys=ON")
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+def _no_dangling_keys(connection: Connection) -> None:
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if dangling:
+        raise StorageError(f"the migration left rows pointing nowhere: {dangling[:5]}")

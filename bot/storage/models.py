@@ -70,11 +70,27 @@ class Customer(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
-    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164, for channels that reach one
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
-    opted_out_at: Mapped[datetime | None]
-    unreachable_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]  # from every survey, whatever the channel
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Contact(Base):
+    """One way to reach a customer: an address on a channel (a Telegram chat, a Zalo user,
+    a Messenger PSID, a WhatsApp number). An address reaches one customer at a time."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(128))
+    unreachable_at: Mapped[datetime | None]  # the platform said so; cleared when they write
+    last_inbound_at: Mapped[datetime | None]  # when they last wrote to us from here
+    opted_out_at: Mapped[datetime | None]  # no more messages on this channel
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -167,13 +183,13 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "not_before"),
-        # Per-chat ordering: "is there an earlier undelivered message for this chat?"
-        Index("ix_outbox_chat_status", "chat_id", "status", "id"),
+        # Per-address ordering: "is there an earlier undelivered message for this address?"
+        Index("ix_outbox_address_status", "address", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    address: Mapped[str] = mapped_column(String(128))  # on `channel`: a chat id, a user id...
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # send | edit
@@ -183,19 +199,22 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     not_before: Mapped[datetime]
     lease_until: Mapped[datetime | None]
-    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_message_id: Mapped[str | None] = mapped_column(String(128))  # the platform's id
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Why this address and not an earlier choice (the survey's contact was unreachable...).
+    routed_because: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
 
-class ProcessedUpdate(Base):
-    """Telegram update ids already handled: a redelivered update is processed once."""
+class InboundMessage(Base):
+    """What a channel delivered and was handled: a redelivery is processed once.
+    `external_id` is the platform's own id (Telegram: bot id and update id)."""
 
-    __tablename__ = "telegram_updates"
+    __tablename__ = "inbound_messages"
 
-    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -275,11 +294,11 @@ class CaseMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(16))  # to_customer | from_customer | note
-    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_id: Mapped[str | None] = mapped_column(String(128))
     author_name: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
-    source_chat_id: Mapped[int] = mapped_column(BigInteger)
-    source_message_id: Mapped[int] = mapped_column(BigInteger)
+    source_chat_id: Mapped[str] = mapped_column(String(128))  # the address it came from
+    source_message_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
 
 

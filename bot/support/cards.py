@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.durations import format_duration
 from bot.flows.schema import ChoiceStep, Flow, ScaleStep, StepKind, TextStep
+from bot.messaging.message import Choice, ChoiceAction, OutgoingMessage
 from bot.messaging.texts import MessageTexts, pick_text
 from bot.support.case_rules import CaseStatus, SlaState, sla_state
 from bot.surveys.engine import Answer
@@ -29,6 +30,7 @@ class SupportConfig:
     show_staff_names: bool
     followup_flow: str | None
     followup_delay: timedelta
+    staff_channel: str = "telegram"  # where the support group and the manager chat are
 
 
 @dataclass(frozen=True)
@@ -85,21 +87,17 @@ class CaseCards:
                 comment = text if len(text) <= COMMENT_LIMIT else text[: COMMENT_LIMIT - 1] + "…"
         return " · ".join(scores), reason, comment
 
-    def card(self, view: CaseView, now: datetime) -> dict[str, Any]:
-        """The card's outbox payload: text and the buttons that fit its state."""
-        buttons = []
+    def card(self, view: CaseView, now: datetime) -> OutgoingMessage:
+        """The card: its text and the choices that fit its state."""
+        buttons: list[Choice] = []
         if view.status == CaseStatus.OPEN:
             buttons.append(self._button("claim_label", "claim"))
         if view.status != CaseStatus.RESOLVED:
             buttons.append(self._button("resolve_label", "resolve"))
-        rows = [buttons] if buttons else []
+        rows = [tuple(buttons)] if buttons else []
         if view.status != CaseStatus.RESOLVED:
-            rows += [[self._button(label, action)] for label, action in self.extra_buttons]
-        return {
-            "text": self.render("card", view, now),
-            "buttons": rows,
-            "case_id": view.id,
-        }
+            rows += [(self._button(label, action),) for label, action in self.extra_buttons]
+        return OutgoingMessage(self.render("card", view, now), tuple(rows), case_id=view.id)
 
     def render(self, template: str, view: CaseView, now: datetime, **extra: Any) -> str:
         return self.texts.render(
@@ -167,8 +165,8 @@ class CaseCards:
             "comment": view.comment,
         }
 
-    def _button(self, label: str, action: str) -> dict[str, str]:
-        return {"label": self.phrase(label), "action": "case", "value": action}
+    def _button(self, label: str, action: str) -> Choice:
+        return Choice(self.phrase(label), ChoiceAction.CASE, action)
 
 
 def _rounded(delta: timedelta) -> str:

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bot.clock import Clock
 from bot.messaging.message import OutgoingMessage
@@ -23,13 +22,7 @@ from bot.support.cards import CaseCards, CaseView, SupportConfig
 from bot.support.case_rules import CaseStatus, severity
 from bot.surveys.conversation import DeliveryKick
 from bot.surveys.engine import Escalate, SessionStatus, answer_scope
-from bot.surveys.runner import (
-    INTERACTIVE_PRIORITY,
-    TELEGRAM,
-    SurveyEvent,
-    SurveyRunner,
-    reachable_in_telegram,
-)
+from bot.surveys.runner import INTERACTIVE_PRIORITY, SurveyEvent, SurveyRunner
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +183,10 @@ class CaseService:
         original = await tx.surveys.get(case.survey_id)
         if customer is None or original is None or customer.opted_out_at is not None:
             return
-        if not reachable_in_telegram(customer):
+        route = await self.runner.outbox.route(tx, customer.id)
+        if route is None:
             # A web-only customer is not on the page hours later: nothing would reach them.
-            log.info("case follow-up not asked: no Telegram chat", extra={"case_id": case.id})
+            log.info("case follow-up not asked: no contact", extra={"case_id": case.id})
             return
         now = self.clock.now()
         await self.runner.flows.remember(tx, flow, now)
@@ -203,11 +197,11 @@ class CaseService:
             order_id=None,  # the case links it to the order; one follow-up per case
             locale=flow.pick_locale(original.locale, customer.locale),
             status=SessionStatus.PENDING,
-            channel=TELEGRAM,
+            channel=route.channel,
             now=now,
         )
         case.followup_survey_id = followup.id
-        await self.runner.begin(tx, followup, customer, TELEGRAM)
+        await self.runner.begin(tx, followup, customer, route.channel)
         log.info("case follow-up asked", extra={"case_id": case.id, "survey_id": followup.id})
 
     # ---- helpers ------------------------------------------------------------------
@@ -242,45 +236,42 @@ class CaseService:
         """Edit the card to show where the case stands now."""
         if case.card_outbox_id is None or case.support_chat_id is None:
             return
+        original = await tx.outbox.get(case.card_outbox_id)
+        if original is None:
+            return
         view = await self.view(tx, case)
-        payload = self.cards.card(view, self.clock.now()) | {"edit_of": case.card_outbox_id}
-        await tx.outbox.add(
-            channel=TELEGRAM,
-            chat_id=case.support_chat_id,
-            kind="edit",
-            payload=payload,
-            priority=INTERACTIVE_PRIORITY,
-            survey_id=case.survey_id,
-            now=self.clock.now(),
+        await self.runner.outbox.replace(
+            tx, original, self.cards.card(view, self.clock.now()), priority=INTERACTIVE_PRIORITY
         )
 
     async def _to_support(
-        self, tx: UnitOfWork, case: Case, payload: dict[str, Any], chat_id: int | None = None
+        self, tx: UnitOfWork, case: Case, message: OutgoingMessage, chat_id: int | None = None
     ) -> int | None:
         target = chat_id or case.support_chat_id or self.config.chat_id
         if target is None:
             return None
-        row = await tx.outbox.add(
-            channel=TELEGRAM,
-            chat_id=target,
-            kind="send",
-            payload=payload,
-            priority=INTERACTIVE_PRIORITY,
-            survey_id=case.survey_id,
-            now=self.clock.now(),
-        )
-        return row.id
+        return await self.to_staff(tx, target, message, survey_id=case.survey_id)
 
     async def note(self, tx: UnitOfWork, text: str, chat_id: int | None = None) -> None:
         """A plain message to the support group (or `chat_id`), in this transaction."""
         target = chat_id or self.config.chat_id
-        if target is None:
-            return
-        await tx.outbox.add(
-            channel=TELEGRAM,
-            chat_id=target,
-            kind="send",
-            payload={"text": text},
-            priority=INTERACTIVE_PRIORITY,
-            now=self.clock.now(),
+        if target is not None:
+            await self.to_staff(tx, target, OutgoingMessage(text))
+
+    async def to_staff(
+        self,
+        tx: UnitOfWork,
+        chat_id: int,
+        message: OutgoingMessage,
+        survey_id: int | None = None,
+        priority: int = INTERACTIVE_PRIORITY,
+    ) -> int:
+        """A message to a staff chat (the support group, the manager's chat)."""
+        return await self.runner.outbox.to_staff(
+            tx,
+            self.config.staff_channel,
+            str(chat_id),
+            message,
+            priority=priority,
+            survey_id=survey_id,
         )

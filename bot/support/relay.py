@@ -19,7 +19,6 @@ from bot.support.cards import CaseCards
 from bot.support.case_rules import CaseStatus
 from bot.support.cases import CaseService, Staff
 from bot.surveys.conversation import Contact, DeliveryKick
-from bot.surveys.runner import INTERACTIVE_PRIORITY
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +45,15 @@ class CaseRelay:
         self,
         staff: Staff,
         chat_id: int,
-        replied_to: int,
+        replied_to: str,
         text: str | None,
-        message_id: int,
+        message_id: str,
     ) -> None:
         """A reply in the support group to a bot message: pass it on if it is a case's."""
         async with self.db.transaction() as tx:
-            case = await tx.cases.by_bot_message(chat_id, replied_to)
+            case = await tx.cases.by_bot_message(
+                self.cases.config.staff_channel, str(chat_id), replied_to
+            )
             if case is None:
                 return  # a reply to something else the bot said: not ours to relay
             refusal = await self._refusal(tx, case, staff, text)
@@ -88,16 +89,16 @@ class CaseRelay:
         return None
 
     async def _to_customer(
-        self, tx: UnitOfWork, case: Case, staff: Staff, text: str, chat_id: int, message_id: int
+        self, tx: UnitOfWork, case: Case, staff: Staff, text: str, chat_id: int, message_id: str
     ) -> None:
         now = self.clock.now()
         first_time = await tx.cases.add_message(
             case_id=case.id,
             direction="to_customer",
-            author_id=staff.user_id,
+            author_id=str(staff.user_id),
             author_name=staff.name,
             text=text,
-            source_chat_id=chat_id,
+            source_chat_id=str(chat_id),
             source_message_id=message_id,
             created_at=now,
         )
@@ -121,7 +122,7 @@ class CaseRelay:
         log.info("staff reply relayed", extra={"case_id": case.id})
 
     async def from_customer(
-        self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: int
+        self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: str
     ) -> bool:
         """A customer's message with no survey open: to their open case's thread, if any."""
         case = await tx.cases.unresolved_for_customer(customer.id)
@@ -131,24 +132,16 @@ class CaseRelay:
         first_time = await tx.cases.add_message(
             case_id=case.id,
             direction="from_customer",
-            author_id=contact.user_id,
+            author_id=contact.address,
             author_name=customer.name,
             text=text,
-            source_chat_id=contact.chat_id,
+            source_chat_id=contact.address,
             source_message_id=message_id,
             created_at=now,
         )
         if first_time:
             view = await self.cases.view(tx, case)
             note = self.cards.render("from_customer", view, now, text=text)
-            payload = {"text": note, "reply_to_outbox": case.card_outbox_id}
-            await tx.outbox.add(
-                channel="telegram",
-                chat_id=case.support_chat_id,
-                kind="send",
-                payload=payload,
-                priority=INTERACTIVE_PRIORITY,
-                survey_id=case.survey_id,
-                now=now,
-            )
+            message = OutgoingMessage(note, reply_to=case.card_outbox_id)
+            await self.cases.to_staff(tx, case.support_chat_id, message, survey_id=case.survey_id)
         return True

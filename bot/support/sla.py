@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 
 from bot.clock import Clock
+from bot.messaging.message import OutgoingMessage
 from bot.storage.database import Database
 from bot.support.case_rules import CaseStatus, halfway
 from bot.support.cases import CaseService
-from bot.surveys.runner import INTERACTIVE_PRIORITY
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +37,17 @@ class CaseSlaWatch:
                     and await tx.cases.mark_reannounced(case.id, now)
                 ):
                     view = await self.cases.view(tx, case)
-                    await tx.outbox.add(
-                        channel="telegram",
-                        chat_id=case.support_chat_id,
-                        kind="send",
-                        payload={
-                            "text": cards.render("reannounce", view, now),
-                            "reply_to_outbox": case.card_outbox_id,
-                        },
-                        priority=INTERACTIVE_PRIORITY,
+                    original = (
+                        await tx.outbox.get(case.card_outbox_id) if case.card_outbox_id else None
+                    )
+                    await self.cases.to_staff(
+                        tx,
+                        case.support_chat_id,
+                        OutgoingMessage(
+                            cards.render("reannounce", view, now),
+                            reply_to=original.id if original is not None else None,
+                        ),
                         survey_id=case.survey_id,
-                        now=now,
                     )
                     posted += 1
                     log.info("case re-announced", extra={"case_id": case.id})

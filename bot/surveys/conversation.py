@@ -1,8 +1,8 @@
 """What a customer can do in a chat: open a survey, answer, skip, stop, opt out, ask for help.
 
 Each use case is one transaction. Channels call these with a `Contact` (who wrote, from
-which chat) and get back, at most, a short text to show at once (a button press's toast);
-everything else the customer sees goes through the outbox.
+which address on which channel) and get back, at most, a short text to show at once (a
+button press's toast); everything else the customer sees goes through the outbox.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from bot.clock import Clock
 from bot.errors import StaleAnswer
 from bot.messaging.locales import choose_locale
 from bot.messaging.message import OutgoingMessage
+from bot.messaging.routing import Route
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey
 from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.eligibility import SkipReason
 from bot.surveys.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
-from bot.surveys.runner import INTERACTIVE_PRIORITY, TELEGRAM, SurveyRunner
+from bot.surveys.runner import INTERACTIVE_PRIORITY, SurveyRunner
 from bot.surveys.timing import expire_at, has_ended
 
 log = logging.getLogger(__name__)
@@ -34,20 +35,19 @@ class DeliveryKick(Protocol):
 
 class CustomerMessages(Protocol):
     async def from_customer(
-        self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: int
+        self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: str
     ) -> bool:
         """Take a message no survey was waiting for (e.g. into an open case); True if taken."""
 
 
 @dataclass(frozen=True)
 class Contact:
-    """Who wrote to the bot, as a channel describes them."""
+    """Who wrote to the bot, as a channel describes them: the address they wrote from."""
 
-    chat_id: int
-    user_id: int | None = None
+    channel: str
+    address: str
     language: str | None = None
     name: str | None = None
-    channel: str = TELEGRAM
 
 
 # Not yet over by their status; a survey past its `expires_at` is over all the same.
@@ -76,9 +76,10 @@ class ConversationService:
                 stranger = await self._customer(tx, contact)
                 await self._say(tx, stranger, contact, "unknown_link")
             else:
-                await tx.customers.bind_telegram_chat(
-                    owner, contact.chat_id, contact.user_id, self.clock.now()
+                bound = await tx.contacts.bind(
+                    owner, contact.channel, contact.address, self.clock.now()
                 )
+                await tx.contacts.wrote_from(bound, self.clock.now())
                 await self._welcome_back_if_opted_out(tx, owner, contact)
                 await self._start_or_resume(tx, survey, owner, contact)
         self.delivery.kick()
@@ -159,8 +160,8 @@ class ConversationService:
     ) -> str:
         async with self.db.transaction() as tx:
             survey = await tx.surveys.get(survey_id, lock=True)
-            customer = await tx.customers.get(survey.customer_id) if survey else None
-            if survey is None or customer is None or customer.telegram_chat_id != contact.chat_id:
+            customer = await self._known(tx, contact)
+            if survey is None or customer is None or customer.id != survey.customer_id:
                 return self.texts.phrase("survey_closed", self._locale(None, contact))
             if survey.status != SessionStatus.ACTIVE:
                 phrase = (
@@ -179,11 +180,11 @@ class ConversationService:
         self.delivery.kick()
         return ""
 
-    async def typed(self, contact: Contact, text: str, message_id: int | None = None) -> None:
+    async def typed(self, contact: Contact, text: str, message_id: str | None = None) -> None:
         """A typed message: the answer to the open question, a message on the customer's
         open support case, or else a pointer to /help."""
         async with self.db.transaction() as tx:
-            customer = await tx.customers.by_telegram_chat(contact.chat_id)
+            customer = await self._known(tx, contact)
             survey = await tx.surveys.latest_active(customer.id, lock=True) if customer else None
             if survey is not None and customer is not None:
                 survey.channel = contact.channel
@@ -230,16 +231,24 @@ class ConversationService:
 
     # ---- helpers ----------------------------------------------------------------------
 
+    async def _known(self, tx: UnitOfWork, contact: Contact) -> Customer | None:
+        """The customer at this address, if any; they wrote, so it reaches them again and
+        its window is open."""
+        known = await tx.contacts.get(contact.channel, contact.address)
+        if known is None:
+            return None
+        await tx.contacts.wrote_from(known, self.clock.now())
+        return await tx.customers.get(known.customer_id)
+
     async def _customer(self, tx: UnitOfWork, contact: Contact) -> Customer:
-        existing = await tx.customers.by_telegram_chat(contact.chat_id)
+        existing = await self._known(tx, contact)
         if existing is not None:
-            if existing.unreachable_at is not None:  # they wrote to us: reachable again
-                existing.unreachable_at = None
-                existing.updated_at = self.clock.now()
             return existing
-        return await tx.customers.walk_in(
-            contact.chat_id, contact.user_id, contact.name, contact.language, self.clock.now()
+        customer = await tx.customers.walk_in(
+            contact.channel, contact.address, contact.name, contact.language, self.clock.now()
         )
+        await self._known(tx, contact)
+        return customer
 
     async def _welcome_back_if_opted_out(
         self, tx: UnitOfWork, customer: Customer, contact: Contact
@@ -259,14 +268,13 @@ class ConversationService:
         locale: str | None = None,
     ) -> None:
         text = self.texts.phrase(phrase, locale or self._locale(customer, contact))
-        await tx.outbox.add(
-            channel=contact.channel,
-            chat_id=contact.chat_id,
-            kind="send",
-            payload=OutgoingMessage(text).to_payload(),
+        # A reply goes where they wrote from, whatever the channel choice would say.
+        await self.runner.outbox.to_customer(
+            tx,
+            customer.id,
+            OutgoingMessage(text),
             priority=INTERACTIVE_PRIORITY,
-            customer_id=customer.id,
-            now=self.clock.now(),
+            route=Route(contact.channel, contact.address),
         )
 
     def _locale(self, customer: Customer | None, contact: Contact) -> str:

@@ -5,7 +5,8 @@ the same file twice and nothing changes). Columns, by header name:
 
     occurred_at, order_id, customer_id            required
     event_id   (default csv:<type>:<order_id>)    type (default --type, order.delivered)
-    amount, currency, store, customer_name, locale, timezone, telegram_chat_id
+    amount, currency, store, customer_name, locale, timezone, telegram_chat_id, phone
+    contacts   (channel:address pairs, separated by spaces: `zalo:84123 messenger:6789`)
     items      (JSON list of {"sku", "name", "qty"})
 """
 
@@ -98,6 +99,8 @@ def row_to_event(row: dict[str, str], default_type: str) -> dict[str, Any]:
         "locale": row.get("locale"),
         "timezone": row.get("timezone"),
         "telegram_chat_id": row.get("telegram_chat_id"),
+        "phone": row.get("phone"),
+        "contacts": contacts_of(row.get("contacts", "")),
     }
     return {
         "id": row.get("event_id") or f"csv:{event_type}:{row.get('order_id', '')}",
@@ -110,6 +113,20 @@ def row_to_event(row: dict[str, str], default_type: str) -> dict[str, Any]:
         },
         "customer": {"id": row.get("customer_id"), **{k: v for k, v in customer.items() if v}},
     }
+
+
+def contacts_of(cell: str) -> list[dict[str, str]] | str | None:
+    """`zalo:84123 messenger:6789` -> contacts; a pair without a colon is left for the
+    event's validation to name (as the text it was)."""
+    pairs = cell.replace(";", " ").split()
+    if not pairs:
+        return None
+    if any(":" not in pair for pair in pairs):
+        return cell
+    return [
+        {"channel": channel, "address": address}
+        for channel, _, address in (pair.partition(":") for pair in pairs)
+    ]
 
 
 async def import_csv(path: Path, ingest: IngestService, default_type: str) -> ImportReport:

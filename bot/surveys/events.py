@@ -14,7 +14,7 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,7 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from bot.storable_text import NO_NUL_PATTERN, NO_NUL_SCHEMA, STORABLE, storable_text
@@ -99,6 +100,33 @@ class OrderIn(_Strict):
     store: Text64 | None = None
 
 
+CHANNELS = ("telegram", "zalo", "messenger", "whatsapp")  # channels a contact may be on
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+MAX_CONTACTS = 10
+
+
+class ContactIn(_Strict):
+    """One way to reach the customer: their address on a channel."""
+
+    channel: Literal["telegram", "zalo", "messenger", "whatsapp"]
+    address: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+        STORABLE,
+        NO_NUL_SCHEMA,
+    ] = Field(description="Telegram: the private chat id; Zalo: the user id; Messenger: the PSID.")
+
+    @model_validator(mode="after")
+    def _address_fits_channel(self) -> ContactIn:
+        if self.channel == "telegram" and not (
+            self.address.isascii()
+            and self.address.isdigit()
+            and 0 < int(self.address) <= BIGINT_MAX
+        ):
+            raise ValueError("a Telegram address is a private chat id: a positive whole number")
+        return self
+
+
 class CustomerIn(_Strict):
     id: Text128
     name: Name200 | None = None
@@ -107,7 +135,20 @@ class CustomerIn(_Strict):
     ) = None
     timezone: Text64 | None = Field(default=None, examples=["Asia/Ho_Chi_Minh"])
     telegram_chat_id: int | None = Field(
-        default=None, gt=0, le=BIGINT_MAX, description="A private chat id."
+        default=None,
+        gt=0,
+        le=BIGINT_MAX,
+        description='A private chat id: shorthand for a contact {"channel": "telegram", ...}.',
+    )
+    contacts: list[ContactIn] = Field(
+        default_factory=list,
+        max_length=MAX_CONTACTS,
+        description="Where the customer can be reached: an address per channel.",
+    )
+    phone: Annotated[str, StringConstraints(pattern=E164_PATTERN)] | None = Field(
+        default=None,
+        examples=["+84901234567"],
+        description="E.164, for channels that reach a phone number.",
     )
     attributes: dict[AttributeKey, AttributeValue] = Field(
         default_factory=dict, max_length=50, description="Segments: tier, city, ..."
@@ -119,6 +160,16 @@ class CustomerIn(_Strict):
         if value is not None and not is_valid_zone(value):
             raise ValueError(f"{value!r} is not an IANA timezone, e.g. Asia/Ho_Chi_Minh")
         return value
+
+    def all_contacts(self) -> list[ContactIn]:
+        """The contacts given, the `telegram_chat_id` shorthand among them, each once."""
+        given = list(self.contacts)
+        if self.telegram_chat_id is not None:
+            given.append(ContactIn(channel="telegram", address=str(self.telegram_chat_id)))
+        unique: dict[tuple[str, str], ContactIn] = {}
+        for contact in given:
+            unique.setdefault((contact.channel, contact.address), contact)
+        return list(unique.values())
 
 
 class PurchaseEvent(_Strict):
@@ -163,7 +214,13 @@ class PurchaseEvent(_Strict):
 
     def fingerprint(self) -> str:
         """Identifies the content, so a retry is told apart from a different event."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        content = self.model_dump(mode="json")
+        # Fields added later count only when given, so a retry of an event sent before
+        # they existed keeps its fingerprint.
+        for key in ("contacts", "phone"):
+            if not content["customer"][key]:
+                del content["customer"][key]
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.flows.registry import FlowRegistry
 from bot.flows.schema import Flow
+from bot.messaging.outbox_writer import OutboxWriter
 from bot.storage.database import Database
 from bot.storage.models import Customer, Order, Survey
 from bot.storage.repositories.timers import TimerKind
@@ -27,7 +28,6 @@ from bot.surveys.eligibility import SkipReason, decide
 from bot.surveys.engine import SessionStatus
 from bot.surveys.events import PurchaseEvent
 from bot.surveys.links import SurveyLinks
-from bot.surveys.runner import TELEGRAM
 from bot.surveys.timing import expire_at, into_window, send_at, zone
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,14 @@ class IngestService:
         clock: Clock,
         links: SurveyLinks,
         default_timezone: str,
+        outbox: OutboxWriter,
     ) -> None:
         self.db = db
         self.flows = flows
         self.clock = clock
         self.links = links
         self.default_timezone = default_timezone
+        self.outbox = outbox
 
     async def ingest(self, event: PurchaseEvent) -> IngestResult:
         fingerprint = event.fingerprint()
@@ -114,7 +116,8 @@ class IngestService:
             event_age=now - occurred,
         )
         await self.flows.remember(tx, flow, now)
-        reachable = customer.telegram_chat_id is not None and customer.unreachable_at is None
+        route = await self.outbox.route(tx, customer.id)
+        reachable = route is not None
         try:
             async with tx.session.begin_nested():
                 survey = await tx.surveys.add(
@@ -124,7 +127,7 @@ class IngestService:
                     order_id=order.id,
                     locale=flow.pick_locale(customer.locale),
                     status=SessionStatus.PENDING if decision.send else SessionStatus.SKIPPED,
-                    channel=TELEGRAM if reachable and decision.send else None,
+                    channel=route.channel if route is not None and decision.send else None,
                     now=now,
                     event_id=event.id,
                 )

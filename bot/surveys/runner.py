@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.flows.registry import FlowRegistry
 from bot.flows.schema import EndStep, Flow
 from bot.messaging.message import OutgoingMessage
+from bot.messaging.outbox_writer import WEB, OutboxWriter
 from bot.messaging.presenter import Presenter
 from bot.storage.models import Customer, Survey
 from bot.storage.unit_of_work import UnitOfWork
@@ -36,8 +37,6 @@ from bot.surveys.engine import (
 
 # Replies to what a customer just did go before bulk sends (lower runs first).
 INTERACTIVE_PRIORITY = 0
-WEB = "web"  # the web chat channel: /s/<token>
-TELEGRAM = "telegram"
 BULK_PRIORITY = 10
 
 
@@ -63,11 +62,13 @@ class SurveyRunner:
         flows: FlowRegistry,
         presenter: Presenter,
         clock: Clock,
+        outbox: OutboxWriter,
         hooks: Sequence[SurveyHook] = (),
     ) -> None:
         self.flows = flows
         self.presenter = presenter
         self.clock = clock
+        self.outbox = outbox
         self.hooks = list(hooks)
 
     async def load(self, tx: UnitOfWork, survey: Survey) -> tuple[Flow, SessionState]:
@@ -116,9 +117,9 @@ class SurveyRunner:
         text, buttons = self.presenter.question(flow, step, survey.locale, context, intro=intro)
         message = OutgoingMessage(text, buttons, survey.id, state.visit)
         await self._close_question(tx, survey, customer)
-        if survey.channel == WEB and reachable_in_telegram(customer):
+        if survey.channel == WEB and await self.outbox.route(tx, customer.id) is not None:
             # Nobody is looking at a web page left half-way: remind where they chat.
-            survey.channel = TELEGRAM
+            survey.channel = None
         survey.question_outbox_id = await self.emit(tx, survey, customer, message, BULK_PRIORITY)
 
     async def expire(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
@@ -207,49 +208,25 @@ class SurveyRunner:
         priority: int = INTERACTIVE_PRIORITY,
         push: bool = False,
     ) -> int | None:
-        """Queue a message to the customer on the survey's channel; None if unreachable.
-        On the web chat the page shows it, so it is stored as shown; with `push` (news
-        that should find the customer, like a staff reply) it also goes to their
-        Telegram chat when they have one."""
-        if survey.channel == WEB:
-            if push and reachable_in_telegram(customer):
-                await self._queue(tx, survey, customer, message, priority)
-            shown = await tx.outbox.add(
-                channel=WEB,
-                chat_id=0,
-                kind="send",
-                payload=message.to_payload(),
-                customer_id=customer.id,
-                survey_id=survey.id,
-                now=self.clock.now(),
-                shown=True,
-            )
-            return shown.id
-        return await self._queue(tx, survey, customer, message, priority)
+        """Queue a message to the customer; None if nothing can reach them.
 
-    async def _queue(
-        self,
-        tx: UnitOfWork,
-        survey: Survey,
-        customer: Customer,
-        message: OutgoingMessage,
-        priority: int,
-    ) -> int | None:
-        """Into the outbox for the customer's Telegram chat; None without one."""
-        chat_id = customer.telegram_chat_id
-        if chat_id is None:
+        On the web chat the page shows it, so it is stored as shown; with `push` (news
+        that should find the customer, like a staff reply) it also goes to the contact
+        the customer chats on, when they have one. Elsewhere it goes to the contact the
+        one channel choice picks, and the survey remembers which channel that was."""
+        if survey.channel == WEB:
+            if push:
+                await self.outbox.to_customer(
+                    tx, customer.id, message, priority=priority, survey_id=survey.id
+                )
+            return await self.outbox.on_web_page(tx, survey, message)
+        route = await self.outbox.route(tx, customer.id)
+        if route is None:
             return None
-        row = await tx.outbox.add(
-            channel=TELEGRAM,
-            chat_id=chat_id,
-            kind="send",
-            payload=message.to_payload(),
-            priority=priority,
-            customer_id=customer.id,
-            survey_id=survey.id,
-            now=self.clock.now(),
+        survey.channel = route.channel
+        return await self.outbox.to_customer(
+            tx, customer.id, message, priority=priority, survey_id=survey.id, route=route
         )
-        return row.id
 
     async def _ask(
         self,
@@ -307,16 +284,8 @@ class SurveyRunner:
             return
         question = await tx.outbox.get(question_id)
         assert question is not None
-        await tx.outbox.add(
-            channel=question.channel,
-            chat_id=question.chat_id,
-            kind="edit",
-            payload={"edit_of": question.id, "text": text, "buttons": []},
-            priority=INTERACTIVE_PRIORITY,
-            customer_id=customer.id,
-            survey_id=survey.id,
-            now=self.clock.now(),
-            shown=question.channel == WEB,
+        await self.outbox.replace(
+            tx, question, OutgoingMessage(text), priority=INTERACTIVE_PRIORITY
         )
 
     @staticmethod
@@ -328,8 +297,3 @@ class SurveyRunner:
         survey.visit = state.visit
         survey.failures = state.failures
         survey.updated_at = now
-
-
-def reachable_in_telegram(customer: Customer) -> bool:
-    """The customer has a Telegram chat with the bot that still takes messages."""
-    return customer.telegram_chat_id is not None and customer.unreachable_at is None

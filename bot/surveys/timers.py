@@ -140,11 +140,12 @@ class SurveyTimers:
                 extra={"survey_id": survey.id, "reason": survey.skip_reason},
             )
             return
-        if customer.telegram_chat_id is None or customer.unreachable_at is not None:
+        route = await self.runner.outbox.route(tx, customer.id)
+        if route is None:
             survey.channel = None  # left to its link; it still expires
             await self._arm_expiry(tx, survey, flow)
             return
-        await self.runner.begin(tx, survey, customer, "telegram", priority=BULK_PRIORITY)
+        await self.runner.begin(tx, survey, customer, route.channel, priority=BULK_PRIORITY)
         survey.sent_at = now
         trigger = flow.trigger
         if trigger is not None:

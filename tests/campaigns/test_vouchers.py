@@ -316,9 +316,9 @@ async def test_the_draw_leaves_out_customers_who_opted_out_or_blocked_the_bot(wo
         await world.conversation.skip(world.contact(chat), survey_id, visit)
     await world.conversation.opt_out(world.contact(41))
     async with world.db.transaction() as tx:
-        blocked = await tx.customers.by_telegram_chat(42)
+        blocked = await tx.contacts.get("telegram", "42")
         blocked.unreachable_at = world.clock.now()
-        staying = await tx.customers.by_telegram_chat(43)
+        staying = await tx.customers.by_contact("telegram", str(43))
         staying_id = staying.id
     world.clock.set(world.clock.now() + timedelta(days=40))
     result = await world.draws.run("monthly_draw")

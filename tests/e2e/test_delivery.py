@@ -101,7 +101,8 @@ async def test_events_become_surveys_at_the_right_time_through_restart_429_and_4
     assert all(not m.buttons for m in telegram.bot_messages(throttled))  # closed at expiry
     async with db.transaction() as tx:
         customer = await tx.customers.by_external_id("C-2")
-    assert customer.unreachable_at is not None
+        (contact,) = await tx.contacts.of_customer(customer.id)
+    assert contact.unreachable_at is not None
 
 
 @pytest.mark.postgres

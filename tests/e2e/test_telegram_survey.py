@@ -68,8 +68,9 @@ async def test_deep_link_survey_answered_by_buttons_and_typing(telegram, surveyb
     async with db.transaction() as tx:
         survey = await tx.surveys.get(survey_id)
         customer = await tx.session.scalar(select(Customer).where(Customer.external_id == "C-9"))
+        contacts = await tx.contacts.of_customer(customer.id)
     assert survey.status == SessionStatus.COMPLETED
-    assert customer.telegram_chat_id == LAN
+    assert [(c.channel, c.address) for c in contacts] == [("telegram", str(LAN))]
 
 
 def last_update_id(telegram: FakeTelegram) -> int:
@@ -138,7 +139,7 @@ async def test_walk_in_duplicates_stale_buttons_and_opt_out(telegram, surveybot,
     telegram.user_sends(LAN, "/stop")
     await telegram.wait_for_message(LAN, contains="you won't receive any more surveys")
     async with db.transaction() as tx:
-        customer = await tx.customers.by_telegram_chat(LAN)
+        customer = await tx.customers.by_contact("telegram", str(LAN))
     assert customer.opted_out_at is not None
 
 

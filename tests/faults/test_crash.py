@@ -44,8 +44,8 @@ async def answered_but_unwritten(
     """Chats whose latest question Telegram answered between `since` and `until`
     (time.monotonic) that the database still has as being sent."""
     async with db.reading() as tx:
-        sending = select(OutboxMessage.chat_id).where(OutboxMessage.status == "sending")
-        chats = set((await tx.session.execute(sending)).scalars())
+        sending = select(OutboxMessage.address).where(OutboxMessage.status == "sending")
+        chats = {int(address) for address in (await tx.session.execute(sending)).scalars()}
     latest: dict[int, float] = {}
     for call in telegram.calls_to("sendMessage"):
         latest[call.params["chat_id"]] = call.timestamp

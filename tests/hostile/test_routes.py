@@ -217,7 +217,7 @@ def event(runtime: Any, **changes: Any) -> dict[str, Any]:
 
 async def voucher_code(client: httpx.AsyncClient) -> str:
     runtime = runtime_of(client)
-    promoter = Contact(chat_id=11, name="Lan", language="en")
+    promoter = Contact("telegram", str(11), name="Lan", language="en")
     await runtime.conversation.walk_in(promoter)
     for visit, value in enumerate(("5", "10", "7"), start=1):
         await runtime.conversation.press(promoter, 1, visit, value)
@@ -228,7 +228,7 @@ async def voucher_code(client: httpx.AsyncClient) -> str:
 
 async def case_id(client: httpx.AsyncClient) -> str:
     runtime = runtime_of(client)
-    detractor = Contact(chat_id=12, name="Minh", language="en")
+    detractor = Contact("telegram", str(12), name="Minh", language="en")
     await runtime.conversation.walk_in(detractor)
     for visit, value in enumerate(("1", "late", "3", "2"), start=1):
         await runtime.conversation.press(detractor, 1, visit, value)

@@ -93,8 +93,8 @@ async def test_customer_words_are_escaped_and_the_text_fits_a_caption(database, 
     digest = await digest_service(database).compose(WEEK)
     assert html_problems(digest.text) == []
     assert digest.text_in_caption and visible_length(digest.caption) <= CAPTION_LIMIT
-    (photo,) = digest.payloads()
-    assert base64.b64decode(photo["photo"]["png_base64"]) == digest.chart
+    (photo,) = digest.messages()
+    assert photo.photo is not None and photo.photo.png == digest.chart
 
 
 async def test_a_text_too_long_for_a_caption_follows_the_photo(database, two_weeks, tmp_path):
@@ -104,10 +104,10 @@ async def test_a_text_too_long_for_a_caption_follows_the_photo(database, two_wee
         "{% for i in range(120) %}NPS {{ nps.now }} (n={{ nps.n }})\n{% endfor %}"
     )
     digest = await digest_service(database, templates=templates).compose(WEEK)
-    photo, text = digest.payloads()
-    assert visible_length(photo["text"]) <= CAPTION_LIMIT
-    assert to_plain_text(photo["text"]).startswith("📊 Weekly report")
-    assert text["text"] == digest.text and "photo" not in text
+    photo, text = digest.messages()
+    assert visible_length(photo.text) <= CAPTION_LIMIT
+    assert to_plain_text(photo.text).startswith("📊 Weekly report")
+    assert text.text == digest.text and text.photo is None
 
 
 async def test_two_workers_queue_the_weeks_digest_once(database, two_weeks):
@@ -117,7 +117,7 @@ async def test_two_workers_queue_the_weeks_digest_once(database, two_weeks):
     assert await first.run() is False
     async with database.reading() as tx:
         rows = (await tx.session.execute(select(OutboxMessage))).scalars().all()
-    digests = [row for row in rows if row.chat_id == MANAGERS_CHAT]
+    digests = [row for row in rows if row.address == str(MANAGERS_CHAT)]
     assert len(digests) == 1 and "photo" in digests[0].payload
 
 
@@ -148,12 +148,12 @@ async def test_the_sender_posts_the_chart_with_its_caption():
                 "photo": {"png_base64": base64.b64encode(png).decode(), "filename": "nps.png"},
             }
             message_id = await TelegramSender(bot).deliver(
-                Delivery(1, "send", MANAGERS_CHAT, payload)
+                Delivery(1, "send", str(MANAGERS_CHAT), payload)
             )
         finally:
             await bot.session.close()
         sent = fake.last_message(MANAGERS_CHAT)
-        assert sent is not None and sent.message_id == message_id
+        assert sent is not None and str(sent.message_id) == message_id
         assert (sent.media, sent.caption, sent.parse_mode) == ("photo", "📊 Weekly & more", "HTML")
         assert sent.file is not None and sent.file.data == png
         assert fake.rejected == []

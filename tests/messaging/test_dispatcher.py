@@ -43,9 +43,9 @@ async def test_blocked_user_is_marked_unreachable_and_their_surveys_fail(world):
     world.channel.failures.append(Unreachable("Forbidden: bot was blocked by the user"))
     await world.deliver()
     async with world.db.transaction() as tx:
-        customer = await tx.customers.by_telegram_chat(1)
+        contact = await tx.contacts.get("telegram", "1")
         survey = (await tx.session.execute(select(Survey))).scalar_one()
-    assert customer.unreachable_at is not None
+    assert contact.unreachable_at is not None
     assert survey.status == SessionStatus.FAILED
     assert await statuses(world.db) == [("failed", 0)]
 
@@ -147,7 +147,7 @@ class HeldChannel(RecordingChannel):
         self.answer = asyncio.Event()
 
     async def deliver(self, delivery):
-        if delivery.chat_id == self.held_chat:
+        if delivery.address == str(self.held_chat):
             await self.answer.wait()
         return await super().deliver(delivery)
 

@@ -11,7 +11,7 @@ async def add(database, chat_id, text, priority=0, not_before=None):
     async with database.transaction() as tx:
         row = await tx.outbox.add(
             channel="telegram",
-            chat_id=chat_id,
+            address=str(chat_id),
             kind="send",
             payload={"text": text},
             now=NOW,
@@ -23,7 +23,8 @@ async def add(database, chat_id, text, priority=0, not_before=None):
 
 async def claim(database, now=NOW, limit=100, **filters):
     async with database.transaction() as tx:
-        return [(r.id, r.chat_id) for r in await tx.outbox.claim_due(now, limit, LEASE, **filters)]
+        claimed = await tx.outbox.claim_due(now, limit, LEASE, **filters)
+        return [(r.id, int(r.address)) for r in claimed]
 
 
 async def test_only_the_oldest_message_of_a_chat_is_claimable(database):
@@ -39,7 +40,7 @@ async def test_the_next_message_follows_once_the_previous_is_sent(database):
     second = await add(database, 1, "b")
     await claim(database)
     async with database.transaction() as tx:
-        await tx.outbox.mark_sent(first, 501, NOW)
+        await tx.outbox.mark_sent(first, "501", NOW)
     assert await claim(database) == [(second, 1)]
 
 
@@ -80,5 +81,5 @@ async def test_counts_by_status(database):
     await add(database, 2, "b")
     await claim(database)
     async with database.transaction() as tx:
-        await tx.outbox.mark_sent(first, 1, NOW)
+        await tx.outbox.mark_sent(first, "1", NOW)
         assert await tx.outbox.counts() == {SENT: 1, SENDING: 1}

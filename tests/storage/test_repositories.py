@@ -12,7 +12,7 @@ NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 async def make_survey(database, chat_id=100):
     async with database.transaction() as tx:
-        customer = await tx.customers.walk_in(chat_id, chat_id, "Lan", "vi", NOW)
+        customer = await tx.customers.walk_in("telegram", str(chat_id), "Lan", "vi", NOW)
         await tx.flow_versions.remember("f", "v1", "id: f", NOW)
         survey = await tx.surveys.add(
             flow_id="f",
@@ -49,24 +49,25 @@ async def test_answers_keep_flow_id_and_version(database):
 
 async def test_an_update_id_is_processed_once(database):
     async with database.transaction() as tx:
-        assert await tx.updates.first_time(1, 42, NOW)
+        assert await tx.inbound.first_time("telegram", "1:42", NOW)
     async with database.transaction() as tx:
-        assert not await tx.updates.first_time(1, 42, NOW)
-        assert await tx.updates.first_time(2, 42, NOW)  # another bot's update 42
+        assert not await tx.inbound.first_time("telegram", "1:42", NOW)
+        assert await tx.inbound.first_time("telegram", "2:42", NOW)  # another bot's update 42
+        assert await tx.inbound.first_time("zalo", "1:42", NOW)  # another channel's id
 
 
 async def test_old_update_ids_are_pruned(database):
     async with database.transaction() as tx:
-        await tx.updates.first_time(1, 1, NOW - timedelta(days=10))
-        await tx.updates.first_time(1, 2, NOW)
+        await tx.inbound.first_time("telegram", "1:1", NOW - timedelta(days=10))
+        await tx.inbound.first_time("telegram", "1:2", NOW)
     async with database.transaction() as tx:
-        assert await tx.updates.forget_before(NOW - timedelta(days=7)) == 1
+        assert await tx.inbound.forget_before(NOW - timedelta(days=7)) == 1
 
 
 async def test_concurrent_first_contact_creates_one_customer(database):
     async def contact():
         async with database.transaction() as tx:
-            return (await tx.customers.walk_in(555, 555, "Lan", "vi", NOW)).id
+            return (await tx.customers.walk_in("telegram", "555", "Lan", "vi", NOW)).id
 
     ids = await asyncio.gather(*(contact() for _ in range(20)))
     assert len(set(ids)) == 1
@@ -76,14 +77,14 @@ async def test_concurrent_first_contact_creates_one_customer(database):
 
 async def test_binding_a_chat_moves_it_from_a_walk_in_to_the_known_customer(database):
     async with database.transaction() as tx:
-        walk_in = await tx.customers.walk_in(777, 777, None, None, NOW)
+        walk_in = await tx.customers.walk_in("telegram", "777", None, None, NOW)
         known = Customer(external_id="C-9", name="Lan", created_at=NOW, updated_at=NOW)
         tx.session.add(known)
         await tx.session.flush()
-        await tx.customers.bind_telegram_chat(known, 777, 777, NOW)
+        await tx.contacts.bind(known, "telegram", "777", NOW)
     async with database.transaction() as tx:
-        assert (await tx.customers.by_telegram_chat(777)).external_id == "C-9"
-        assert (await tx.customers.get(walk_in.id)).telegram_chat_id is None
+        assert (await tx.customers.by_contact("telegram", str(777))).external_id == "C-9"
+        assert await tx.contacts.of_customer(walk_in.id) == []
 
 
 async def test_survey_tokens_are_unique_and_url_safe(database):

@@ -102,7 +102,11 @@ async def test_staff_reply_reaches_the_customer_once_and_counts_as_first_respons
     await world.deliver()
     for _ in range(2):  # the same Telegram message twice
         await world.relay.from_staff(
-            MINH, SUPPORT_CHAT, card(world).message_id, "So sorry, Lan <3 — refund on its way", 9001
+            MINH,
+            SUPPORT_CHAT,
+            str(card(world).message_id),
+            "So sorry, Lan <3 — refund on its way",
+            "9001",
         )
         await world.deliver()
     relayed = [t for t in world.texts(CUSTOMER) if "refund" in t]
@@ -113,7 +117,7 @@ async def test_staff_reply_reaches_the_customer_once_and_counts_as_first_respons
 async def test_replying_to_an_unclaimed_case_claims_it(world):
     await detractor(world)
     await world.deliver()
-    await world.relay.from_staff(HOA, SUPPORT_CHAT, card(world).message_id, "Hi!", 9002)
+    await world.relay.from_staff(HOA, SUPPORT_CHAT, str(card(world).message_id), "Hi!", "9002")
     await world.deliver()
     assert (await the_case(world)).claimed_by_name == "Hoa"
     assert world.texts(CUSTOMER)[-1] == "💬 <b>The shop</b>: Hi!"
@@ -124,7 +128,7 @@ async def test_only_the_claimer_answers_through_the_bot(world):
     await world.cases.claim(MINH, 1)
     await world.deliver()
     before = world.texts(CUSTOMER)
-    await world.relay.from_staff(HOA, SUPPORT_CHAT, card(world).message_id, "Me too", 9003)
+    await world.relay.from_staff(HOA, SUPPORT_CHAT, str(card(world).message_id), "Me too", "9003")
     await world.deliver()
     assert world.texts(CUSTOMER) == before
     assert world.texts(SUPPORT_CHAT)[-1].startswith("Case #1 is claimed by Minh")
@@ -133,11 +137,11 @@ async def test_only_the_claimer_answers_through_the_bot(world):
 async def test_the_customers_answer_comes_back_threaded_to_the_card(world):
     await detractor(world)
     await world.deliver()
-    await world.conversation.typed(world.contact(CUSTOMER), "Thanks, waiting", 77)
+    await world.conversation.typed(world.contact(CUSTOMER), "Thanks, waiting", "77")
     await world.deliver()
     note = world.channel.chats[SUPPORT_CHAT][-1]
     assert note.text == "💬 <b>Lan</b> (case #1): Thanks, waiting"
-    assert note.payload["reply_to"] == card(world).message_id
+    assert note.payload["reply_to"] == str(card(world).message_id)
     async with world.db.transaction() as tx:
         (message,) = (await tx.session.execute(select(CaseMessage))).scalars()
     assert message.direction == "from_customer"
@@ -178,7 +182,7 @@ async def test_a_reply_to_a_resolved_case_is_not_sent(world):
     await world.cases.resolve(MINH, 1)
     await world.deliver()
     before = world.texts(CUSTOMER)
-    await world.relay.from_staff(MINH, SUPPORT_CHAT, card(world).message_id, "Hello?", 9004)
+    await world.relay.from_staff(MINH, SUPPORT_CHAT, str(card(world).message_id), "Hello?", "9004")
     await world.deliver()
     assert world.texts(CUSTOMER) == before
     assert world.texts(SUPPORT_CHAT)[-1] == (
@@ -197,7 +201,7 @@ async def test_sla_halfway_reannounces_once_then_breach_escalates_once(world):
     await world.deliver()
     reminder = world.channel.chats[SUPPORT_CHAT][-1]
     assert reminder.text.startswith("⏰ <b>Case #1</b> is still unclaimed")
-    assert reminder.payload["reply_to"] == card(world).message_id
+    assert reminder.payload["reply_to"] == str(card(world).message_id)
     world.clock.advance(timedelta(hours=2))
     assert await world.sla.check() == 1
     assert await world.sla.check() == 0
@@ -246,7 +250,7 @@ async def test_times_are_recorded(world):
     await world.cases.claim(MINH, 1)
     await world.deliver()
     world.clock.advance(timedelta(minutes=5))
-    await world.relay.from_staff(MINH, SUPPORT_CHAT, card(world).message_id, "Hi", 9005)
+    await world.relay.from_staff(MINH, SUPPORT_CHAT, str(card(world).message_id), "Hi", "9005")
     world.clock.advance(timedelta(minutes=20))
     await world.cases.resolve(MINH, 1)
     async with world.db.transaction() as tx:
@@ -272,7 +276,9 @@ async def test_a_web_customer_with_telegram_hears_staff_and_the_follow_up_there(
     case = await the_case(world)
     assert case is not None and case.severity == "critical"
     await world.cases.claim(MINH, 1)
-    await world.relay.from_staff(MINH, SUPPORT_CHAT, card(world).message_id, "Refund sent", 9101)
+    await world.relay.from_staff(
+        MINH, SUPPORT_CHAT, str(card(world).message_id), "Refund sent", "9101"
+    )
     await world.deliver()
     assert any("Refund sent" in text for text in world.texts(CUSTOMER))  # pushed to Telegram
     page = await world.web.open(token, ["en"])
@@ -286,7 +292,9 @@ async def test_a_web_customer_with_telegram_hears_staff_and_the_follow_up_there(
 async def test_a_web_only_customer_is_not_sent_a_follow_up_nobody_would_see(world):
     token = await web_detractor(world, customer__locale="en", customer__telegram_chat_id=None)
     await world.cases.claim(MINH, 1)
-    await world.relay.from_staff(MINH, SUPPORT_CHAT, card(world).message_id, "Refund sent", 9102)
+    await world.relay.from_staff(
+        MINH, SUPPORT_CHAT, str(card(world).message_id), "Refund sent", "9102"
+    )
     await world.deliver()
     page = await world.web.open(token, ["en"])
     assert "Refund sent" in page.bubbles[-1].text  # they see it when they come back
@@ -302,7 +310,9 @@ async def test_a_reply_too_long_for_one_message_is_sent_back_not_cut(world):
     await world.deliver()
     before = world.texts(CUSTOMER)
     long_reply = "Xin lỗi " + "x" * 4000
-    await world.relay.from_staff(MINH, SUPPORT_CHAT, card(world).message_id, long_reply, 9201)
+    await world.relay.from_staff(
+        MINH, SUPPORT_CHAT, str(card(world).message_id), long_reply, "9201"
+    )
     await world.deliver()
     assert world.texts(CUSTOMER) == before  # nothing half-sent
     note = world.texts(SUPPORT_CHAT)[-1]

@@ -49,11 +49,11 @@ def cards(request, texts):
 
 @pytest.mark.parametrize("status", ["open", "claimed", "resolved"])
 def test_card_in_each_state_is_valid_html(cards, status):
-    payload = cards.card(view(status), NOW + timedelta(hours=1))
-    assert html_problems(payload["text"]) == []
+    card = cards.card(view(status), NOW + timedelta(hours=1))
+    assert html_problems(card.text) == []
     if status == "claimed":
-        assert "Minh &lt;dev&gt;" in payload["text"]
-    assert "Lan &amp; co" in payload["text"]
+        assert "Minh &lt;dev&gt;" in card.text
+    assert "Lan &amp; co" in card.text
 
 
 @pytest.mark.parametrize("template", ["reannounce", "escalation", "from_customer"])

@@ -99,7 +99,7 @@ async def test_deep_link_binds_the_chat_and_speaks_the_customers_language(world)
     await world.deliver()
     assert world.last(7).text.startswith("Hi Lan!")
     async with world.db.transaction() as tx:
-        customer = await tx.customers.by_telegram_chat(7)
+        customer = await tx.customers.by_contact("telegram", str(7))
         survey = await tx.surveys.get(survey_id)
     assert customer.external_id == "C-9"
     assert survey.status == SessionStatus.ACTIVE
@@ -244,7 +244,7 @@ async def test_opt_out_stops_surveys_cancels_queued_messages_and_confirms(world)
     ]
     assert (await only_survey(world.db)).status == SessionStatus.STOPPED
     async with world.db.transaction() as tx:
-        customer = await tx.customers.by_telegram_chat(1)
+        customer = await tx.customers.by_contact("telegram", str(1))
         cancelled = await tx.session.scalar(
             select(func.count())
             .select_from(OutboxMessage)

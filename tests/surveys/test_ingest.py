@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.storage.models import Customer, Event, Order, Survey, Timer
+from bot.storage.models import Contact, Customer, Event, Order, Survey, Timer
 from tests.harness import ROOT, build_world
 
 DELIVERED = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 08:00 in Ho Chi Minh City
@@ -148,10 +148,11 @@ async def test_the_customer_record_follows_the_latest_event(world):
     )
     async with world.db.transaction() as tx:
         customer = await tx.customers.by_external_id("C-9")
-    assert (customer.name, customer.attributes, customer.telegram_chat_id) == (
+        contacts = [(c.channel, c.address) for c in await tx.contacts.of_customer(customer.id)]
+    assert (customer.name, customer.attributes, contacts) == (
         "Lan Nguyễn",
         {"tier": "gold"},
-        123,
+        [("telegram", "123")],
     )
 
 
@@ -248,4 +249,4 @@ async def test_an_event_and_a_walk_in_on_its_chat_at_once_both_succeed(world):
         event = world.event(id=f"evt-{n}", order__id=f"SO-{n}", customer__telegram_chat_id=chat)
         _, result = await asyncio.gather(walk_in, event)
         assert result.status_code == 202
-        assert await count(world.db, Customer, Customer.telegram_chat_id == chat) == 1
+        assert await count(world.db, Contact, Contact.address == str(chat)) == 1

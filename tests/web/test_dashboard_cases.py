@@ -6,7 +6,7 @@ from tests.web.dashboard_client import runtime_of, signed_in_as
 
 async def open_case(client) -> None:
     runtime = runtime_of(client)
-    lan = Contact(chat_id=5, name="Lan <b>", language="vi")
+    lan = Contact("telegram", "5", name="Lan <b>", language="vi")
     await runtime.conversation.walk_in(lan)
     for visit, value in enumerate(("1", "late", "3", "2"), start=1):
         assert await runtime.conversation.press(lan, 1, visit, value) == ""

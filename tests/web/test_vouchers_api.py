@@ -18,7 +18,7 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 async def voucher_code(client) -> str:
     """A promoter walks in, answers everything and gets the thank-you voucher."""
     runtime = client._transport.app.state.runtime
-    lan = Contact(chat_id=5, name="Lan", language="en")
+    lan = Contact("telegram", "5", name="Lan", language="en")
     await runtime.conversation.walk_in(lan)
     for visit, value in enumerate(("5", "10", "7"), start=1):
         assert await runtime.conversation.press(lan, 1, visit, value) == ""

@@ -46,7 +46,9 @@ async def on_unknown_command(message: Message, conversation: ConversationService
 
 
 async def on_text(message: Message, conversation: ConversationService) -> None:
-    await conversation.typed(contact_of_message(message), message.text or "", message.message_id)
+    await conversation.typed(
+        contact_of_message(message), message.text or "", str(message.message_id)
+    )
 
 
 async def on_other_message(message: Message, conversation: ConversationService) -> None:

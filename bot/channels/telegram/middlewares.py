@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
+from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.clock import Clock
 from bot.storage.database import Database
 
@@ -33,9 +34,10 @@ class ProcessOnce(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event, Update)
-        bot_id = data["bot"].id
+        # The same update id may come from two bots (a token changed): the bot id is part of it.
+        external_id = f"{data['bot'].id}:{event.update_id}"
         async with self.db.transaction() as tx:
-            first = await tx.updates.first_time(bot_id, event.update_id, self.clock.now())
+            first = await tx.inbound.first_time(TELEGRAM, external_id, self.clock.now())
         if not first:
             log.info("duplicate update dropped", extra={"update_id": event.update_id})
             return None
@@ -43,5 +45,5 @@ class ProcessOnce(BaseMiddleware):
             return await handler(event, data)
         except BaseException:
             async with self.db.transaction() as tx:
-                await tx.updates.forget(bot_id, event.update_id)
+                await tx.inbound.forget(TELEGRAM, external_id)
             raise

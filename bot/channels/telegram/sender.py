@@ -48,12 +48,13 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    def is_group(self, chat_id: int) -> bool:
-        return chat_id < 0
+    def is_group(self, address: str) -> bool:
+        return address.startswith("-")  # groups and channels have negative chat ids
 
-    async def deliver(self, delivery: Delivery) -> int | None:
+    async def deliver(self, delivery: Delivery) -> str | None:
         photo = delivery.payload.get("photo")
         try:
+            chat_id = int(delivery.address)
             limit = CAPTION_LIMIT if photo is not None else MESSAGE_TEXT_LIMIT
             text, is_html = fit_message(delivery.payload["text"], limit)
             parse_mode = "HTML" if is_html else None
@@ -66,19 +67,19 @@ class TelegramSender:
                 if delivery.kind == "edit":
                     raise Rejected("a photo message cannot be edited into another photo")
                 sent = await self.bot.send_photo(
-                    chat_id=delivery.chat_id,
+                    chat_id=chat_id,
                     photo=picture,
                     caption=text or None,
                     parse_mode=parse_mode if text else None,
                     reply_markup=markup,
                 )
-                return sent.message_id
+                return str(sent.message_id)
             if delivery.kind == "edit":
                 assert delivery.edit_message_id is not None
                 await self.bot.edit_message_text(
                     text=text,
-                    chat_id=delivery.chat_id,
-                    message_id=delivery.edit_message_id,
+                    chat_id=chat_id,
+                    message_id=int(delivery.edit_message_id),
                     parse_mode=parse_mode,
                     reply_markup=markup,
                     link_preview_options=_NO_PREVIEW,
@@ -86,7 +87,7 @@ class TelegramSender:
                 return delivery.edit_message_id
             reply_to = delivery.payload.get("reply_to")
             sent = await self.bot.send_message(
-                chat_id=delivery.chat_id,
+                chat_id=chat_id,
                 text=text,
                 parse_mode=parse_mode,
                 reply_markup=markup,
@@ -97,7 +98,7 @@ class TelegramSender:
                 if reply_to
                 else None,
             )
-            return sent.message_id
+            return str(sent.message_id)
         except TelegramRetryAfter as exc:
             raise RetryLater(float(exc.retry_after), "Telegram flood control") from None
         except TelegramForbiddenError as exc:

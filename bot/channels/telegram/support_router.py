@@ -59,9 +59,9 @@ async def on_reply(message: Message, bot: Bot, staff_gate: StaffGate, relay: Cas
     await relay.from_staff(
         staff,
         message.chat.id,
-        message.reply_to_message.message_id,
+        str(message.reply_to_message.message_id),
         message.text,
-        message.message_id,
+        str(message.message_id),
     )
 
 

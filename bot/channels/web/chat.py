@@ -22,18 +22,18 @@ from typing import Any
 from bot.clock import Clock
 from bot.errors import StaleAnswer
 from bot.flows.schema import TEXT_ANSWER_LIMIT, Flow, Step, StepKind, TextStep
+from bot.messaging.message import OutgoingMessage
+from bot.messaging.outbox_writer import FROM_CUSTOMER, WEB
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey
 from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.conversation import DeliveryKick
 from bot.surveys.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
-from bot.surveys.runner import WEB, SurveyRunner
+from bot.surveys.runner import SurveyRunner
 from bot.surveys.timing import expire_at, has_ended
 
 log = logging.getLogger(__name__)
-
-CUSTOMER = "customer"  # payload "from" of what the customer typed
 
 
 class PageState(StrEnum):
@@ -180,15 +180,11 @@ class WebChatService:
             channel_before = survey.channel
             survey.channel = WEB  # what the engine says next is shown here
             if shown is not None and shown.strip():
-                await tx.outbox.add(
-                    channel=WEB,
-                    chat_id=0,
-                    kind="send",
-                    payload={"text": escape(shown.strip(), quote=False), "from": CUSTOMER},
-                    customer_id=customer.id,
-                    survey_id=survey.id,
-                    now=self.clock.now(),
-                    shown=True,
+                await self.runner.outbox.on_web_page(
+                    tx,
+                    survey,
+                    OutgoingMessage(escape(shown.strip(), quote=False)),
+                    said_by_customer=True,
                 )
             try:
                 await self.runner.apply(tx, survey, customer, event)
@@ -260,7 +256,8 @@ class WebChatService:
             payloads[row.id] = dict(row.payload)
             order.append(row.id)
         bubbles = [
-            Bubble(str(payloads[i]["text"]), payloads[i].get("from") == CUSTOMER) for i in order
+            Bubble(str(payloads[i]["text"]), payloads[i].get("from") == FROM_CUSTOMER)
+            for i in order
         ]
         live = next(
             (payloads[i] for i in reversed(order) if payloads[i].get("buttons")),

@@ -117,12 +117,16 @@ class CaseRepository:
         )
         return list((await self.session.execute(statement)).scalars())
 
-    async def by_bot_message(self, chat_id: int, message_id: int) -> Case | None:
-        """The case a bot message in a chat belongs to (a card, a relayed message...)."""
+    async def by_bot_message(self, channel: str, address: str, message_id: str) -> Case | None:
+        """The case a bot message at an address belongs to (a card, a relayed message...)."""
         statement = (
             select(Case)
             .join(OutboxMessage, OutboxMessage.survey_id == Case.survey_id)
-            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.sent_message_id == message_id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.sent_message_id == message_id,
+            )
             .limit(1)
         )
         return (await self.session.execute(statement)).scalar_one_or_none()

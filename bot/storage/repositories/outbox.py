@@ -37,7 +37,7 @@ class OutboxRepository:
         self,
         *,
         channel: str,
-        chat_id: int,
+        address: str,
         kind: str,
         payload: dict[str, Any],
         now: datetime,
@@ -45,12 +45,15 @@ class OutboxRepository:
         customer_id: int | None = None,
         survey_id: int | None = None,
         not_before: datetime | None = None,
+        routed_because: str | None = None,
         shown: bool = False,
     ) -> OutboxMessage:
-        """`shown`: a message the web chat page shows itself; nothing is pushed."""
+        """`shown`: a message the web chat page shows itself; nothing is pushed. Only
+        bot.messaging.outbox_writer calls this."""
         message = OutboxMessage(
             channel=channel,
-            chat_id=chat_id,
+            address=address,
+            routed_because=routed_because,
             kind=kind,
             payload=payload,
             priority=priority,
@@ -119,13 +122,13 @@ class OutboxRepository:
         min_priority: int | None = None,
         max_priority: int | None = None,
     ) -> list[OutboxMessage]:
-        """Take up to `limit` due messages, each the oldest undelivered one of its chat."""
+        """Take up to `limit` due messages, each the oldest undelivered one of its address."""
         if max_attempts is not None:
             await self._give_up_abandoned(now, max_attempts)
         earlier = aliased(OutboxMessage)
         blocked = exists().where(
-            earlier.chat_id == OutboxMessage.chat_id,
             earlier.channel == OutboxMessage.channel,
+            earlier.address == OutboxMessage.address,
             earlier.id < OutboxMessage.id,
             earlier.status.in_(UNDELIVERED),
         )
@@ -178,7 +181,7 @@ class OutboxRepository:
         await self.session.flush()
         return row.attempts
 
-    async def mark_sent(self, message_id: int, sent_message_id: int | None, now: datetime) -> None:
+    async def mark_sent(self, message_id: int, sent_message_id: str | None, now: datetime) -> None:
         await self._set(
             message_id,
             status=SENT,
@@ -213,6 +216,19 @@ class OutboxRepository:
             .values(status=CANCELLED)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def pending_for_address(self, channel: str, address: str) -> list[OutboxMessage]:
+        """What still waits to go to this address, oldest first."""
+        statement = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.status == PENDING,
+            )
+            .order_by(OutboxMessage.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
 
     async def cancel_for_customer(self, customer_id: int) -> int:
         result = await self.session.execute(

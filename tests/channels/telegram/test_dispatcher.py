@@ -82,7 +82,7 @@ async def test_an_unknown_command_is_not_taken_as_an_answer(telegram, bot, dispa
     await world.deliver()
     assert world.last(LAN).text.startswith("I'm the shop's survey assistant")
     async with world.db.transaction() as tx:
-        customer = await tx.customers.by_telegram_chat(LAN)
+        customer = await tx.customers.by_contact("telegram", str(LAN))
         assert await tx.answers.for_survey(1) == []
     assert customer is not None
 

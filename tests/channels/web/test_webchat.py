@@ -98,12 +98,12 @@ async def test_done_in_telegram_is_done_on_the_web_and_the_other_way(client):
     for visit, value in enumerate(("5", "10", "7"), start=1):
         await answer(client, other, value=value, visit=str(visit))
     await answer(client, other, action="skip", visit="4")
-    await runtime.conversation.open_link(Contact(chat_id=4242, language="en"), other)
+    await runtime.conversation.open_link(Contact("telegram", "4242", language="en"), other)
     async with runtime.db.reading() as tx:
         told = (
             await tx.session.execute(
                 select(OutboxMessage)
-                .where(OutboxMessage.chat_id == 4242)
+                .where(OutboxMessage.address == "4242")
                 .order_by(OutboxMessage.id.desc())
                 .limit(1)
             )
@@ -179,7 +179,7 @@ async def test_typed_words_count_for_their_own_question_only(client):
 async def test_a_stale_tap_on_the_web_leaves_the_survey_in_telegram(client):
     runtime = client._transport.app.state.runtime
     token = await web_survey(client, "evt-stale", telegram=True)
-    await runtime.conversation.open_link(Contact(chat_id=4242, language="en"), token)
+    await runtime.conversation.open_link(Contact("telegram", "4242", language="en"), token)
     await client.post(f"/s/{token}", data={"value": "5", "visit": "99"})
     async with runtime.db.reading() as tx:
         survey = await tx.surveys.by_token(token)

@@ -1,0 +1,100 @@
+"""When an address does not take a message: the customer's next contact gets it.
+
+The platform said the address is gone (blocked the bot, deleted the chat: the contact is
+marked unreachable until the customer writes again), or the channel may only answer
+within a window that has closed. Either way the message, and what waited behind it for
+that address, is queued again on the contact the one channel choice picks next, with the
+reason stored on each moved message (`routed_because`). With no contact left, a customer
+who cannot be reached at all has their queued messages cancelled and open surveys closed
+as failed; a survey whose window closed is left to its web link.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clock import Clock
+from bot.messaging.outbox_writer import OutboxWriter
+from bot.messaging.routing import Route
+from bot.storage.database import Database
+from bot.storage.models import OutboxMessage
+from bot.storage.unit_of_work import UnitOfWork
+from bot.surveys.engine import SessionStatus
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFallback:
+    def __init__(self, db: Database, clock: Clock, outbox: OutboxWriter) -> None:
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+
+    async def undelivered(self, row: OutboxMessage, reason: str, unreachable: bool) -> None:
+        """`row` was refused by its address (already recorded as failed)."""
+        async with self.db.transaction() as tx:
+            now = self.clock.now()
+            if unreachable:
+                contact = await tx.contacts.mark_unreachable(row.channel, row.address, now)
+            else:
+                contact = await tx.contacts.get(row.channel, row.address)
+            if contact is None:  # a staff chat: nobody to fall back to
+                log.error("the bot cannot post to %s %s: %s", row.channel, row.address, reason)
+                return
+            customer_id = contact.customer_id
+            route = await self.outbox.route(tx, customer_id, passed={(row.channel, row.address)})
+            if route is None:
+                await self._nowhere_to_go(tx, customer_id, row, unreachable)
+                log.info(
+                    "customer unreachable on %s: %s",
+                    row.channel,
+                    reason,
+                    extra={"customer_id": customer_id},
+                )
+                return
+            because = f"{row.channel} {row.address}: {reason}"
+            await self._move(tx, customer_id, row, Route(route.channel, route.address, because))
+        log.info(
+            "messages moved from %s to %s: %s",
+            row.channel,
+            route.channel,
+            reason,
+            extra={"customer_id": customer_id},
+        )
+
+    async def _move(
+        self, tx: UnitOfWork, customer_id: int, failed: OutboxMessage, route: Route
+    ) -> None:
+        waiting = [
+            message
+            for message in await tx.outbox.pending_for_address(failed.channel, failed.address)
+            if await tx.outbox.cancel_if_pending(message.id)  # not taken by a worker meanwhile
+        ]
+        moved: dict[int, int] = {}
+        for message in (failed, *waiting):
+            if message.kind == "edit":
+                continue  # it edits a message at the old address: nothing to edit there
+            moved[message.id] = await self.outbox.forward(tx, message, route)
+        for survey in await tx.surveys.open_for_customer(customer_id):
+            if survey.question_outbox_id in moved:
+                survey.question_outbox_id = moved[survey.question_outbox_id]
+            if survey.channel == failed.channel:
+                survey.channel = route.channel
+
+    async def _nowhere_to_go(
+        self, tx: UnitOfWork, customer_id: int, failed: OutboxMessage, unreachable: bool
+    ) -> None:
+        now = self.clock.now()
+        if unreachable:
+            # Stop trying: their next message to us makes them reachable again.
+            await tx.outbox.cancel_for_customer(customer_id)
+            for survey in await tx.surveys.open_for_customer(customer_id):
+                survey.status = SessionStatus.FAILED.value
+                survey.updated_at = now
+            return
+        for message in await tx.outbox.pending_for_address(failed.channel, failed.address):
+            await tx.outbox.cancel_if_pending(message.id)
+        for survey in await tx.surveys.open_for_customer(customer_id):
+            if survey.channel == failed.channel:
+                survey.channel = None  # left to its web link until it expires
+                survey.updated_at = now

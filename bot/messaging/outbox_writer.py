@@ -1,0 +1,195 @@
+"""The one writer of the outbox: every message to a customer or to staff is queued here.
+
+A message to a customer goes to the contact `choose_contact` picks (with the reason when it
+passed others over); a replacement goes where the message it replaces went; the web chat's
+page shows its messages itself, so they are stored as shown. Always inside the caller's
+transaction, so a message exists exactly when the change that caused it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.clock import Clock
+from bot.messaging.message import OutgoingMessage
+from bot.messaging.routing import ContactState, Reach, Route, choose_contact
+from bot.storage.models import Contact, OutboxMessage, Survey
+from bot.storage.unit_of_work import UnitOfWork
+
+WEB = "web"  # the web chat: /s/<token>, its page shows what is stored for the survey
+FROM_CUSTOMER = "customer"  # a web chat line the customer wrote, shown on their side
+
+
+@dataclass(frozen=True)
+class ChannelDirectory:
+    """The channels messages can be pushed through, and the shop's order among them."""
+
+    reach: Mapping[str, Reach] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+
+class OutboxWriter:
+    def __init__(self, clock: Clock, directory: ChannelDirectory | None = None) -> None:
+        self.clock = clock
+        self.directory = directory or ChannelDirectory()
+
+    async def route(
+        self, tx: UnitOfWork, customer_id: int, passed: Collection[tuple[str, str]] = ()
+    ) -> Route | None:
+        """Where a message to this customer would go now; None: no contact can take it."""
+        contacts = await tx.contacts.of_customer(customer_id)
+        return self.choose(contacts, passed)
+
+    def choose(
+        self, contacts: Sequence[Contact], passed: Collection[tuple[str, str]] = ()
+    ) -> Route | None:
+        return choose_contact(
+            [contact_state(c) for c in contacts],
+            self.directory.reach,
+            self.directory.order,
+            self.clock.now(),
+            passed=passed,
+        )
+
+    async def to_customer(
+        self,
+        tx: UnitOfWork,
+        customer_id: int,
+        message: OutgoingMessage,
+        *,
+        priority: int,
+        survey_id: int | None = None,
+        route: Route | None = None,
+    ) -> int | None:
+        """Queue the message on the customer's chosen contact; None when none can take it."""
+        route = route or await self.route(tx, customer_id)
+        if route is None:
+            return None
+        row = await self._add(
+            tx,
+            route.channel,
+            route.address,
+            message,
+            priority=priority,
+            customer_id=customer_id,
+            survey_id=survey_id,
+            routed_because=route.because,
+        )
+        return row.id
+
+    async def to_staff(
+        self,
+        tx: UnitOfWork,
+        channel: str,
+        address: str,
+        message: OutgoingMessage,
+        *,
+        priority: int,
+        survey_id: int | None = None,
+    ) -> int:
+        """Queue a message for staff (the support group, the manager's chat)."""
+        row = await self._add(tx, channel, address, message, priority=priority, survey_id=survey_id)
+        return row.id
+
+    async def replace(
+        self,
+        tx: UnitOfWork,
+        original: OutboxMessage,
+        message: OutgoingMessage,
+        *,
+        priority: int,
+    ) -> int:
+        """Stand in for `original` where it went (an edit; shown at once on the web page)."""
+        row = await self._add(
+            tx,
+            original.channel,
+            original.address,
+            _replacing(message, original.id),
+            priority=priority,
+            customer_id=original.customer_id,
+            survey_id=original.survey_id,
+            shown=original.channel == WEB,
+        )
+        return row.id
+
+    async def forward(self, tx: UnitOfWork, message: OutboxMessage, route: Route) -> int:
+        """The same message again, to another address (its first one did not take it)."""
+        row = await tx.outbox.add(
+            channel=route.channel,
+            address=route.address,
+            kind=message.kind,
+            payload=dict(message.payload),
+            priority=message.priority,
+            customer_id=message.customer_id,
+            survey_id=message.survey_id,
+            now=self.clock.now(),
+            routed_because=route.because,
+        )
+        return row.id
+
+    async def on_web_page(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        message: OutgoingMessage,
+        *,
+        said_by_customer: bool = False,
+    ) -> int:
+        """A line of the survey's web chat: the page shows it, nothing is pushed."""
+        row = await self._add(
+            tx,
+            WEB,
+            survey.token,
+            message,
+            priority=0,
+            customer_id=survey.customer_id,
+            survey_id=survey.id,
+            shown=True,
+            said_by_customer=said_by_customer,
+        )
+        return row.id
+
+    async def _add(
+        self,
+        tx: UnitOfWork,
+        channel: str,
+        address: str,
+        message: OutgoingMessage,
+        *,
+        priority: int,
+        customer_id: int | None = None,
+        survey_id: int | None = None,
+        routed_because: str | None = None,
+        shown: bool = False,
+        said_by_customer: bool = False,
+    ) -> OutboxMessage:
+        payload = message.to_payload()
+        if said_by_customer:
+            payload["from"] = FROM_CUSTOMER
+        return await tx.outbox.add(
+            channel=channel,
+            address=address,
+            kind="edit" if message.replaces is not None else "send",
+            payload=payload,
+            priority=priority,
+            customer_id=customer_id,
+            survey_id=survey_id,
+            now=self.clock.now(),
+            routed_because=routed_because,
+            shown=shown,
+        )
+
+
+def contact_state(contact: Contact) -> ContactState:
+    return ContactState(
+        channel=contact.channel,
+        address=contact.address,
+        unreachable_at=contact.unreachable_at,
+        last_inbound_at=contact.last_inbound_at,
+        opted_out_at=contact.opted_out_at,
+    )
+
+
+def _replacing(message: OutgoingMessage, original_id: int) -> OutgoingMessage:
+    return replace(message, replaces=original_id)

@@ -1,0 +1,122 @@
+"""Which of a customer's contacts a message goes to, decided in one place, with a reason.
+
+Per message: the contact the customer last wrote from, while that channel's window is open
+(they are looking at it); then the shop's order of channels (`SURVEYBOT_CHANNEL_ORDER`);
+contacts on one channel oldest first. A contact is passed over when its channel is not
+enabled, the platform said it is unreachable, the customer opted out there, or the
+channel can only answer within a window that is closed. No contact left: None, and the
+caller falls back to the survey's web link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+class Reach(Protocol):
+    """What routing needs of a channel's capabilities."""
+
+    @property
+    def window(self) -> timedelta | None:
+        """How long after the customer's last message the channel may write; None: any time."""
+        ...
+
+    @property
+    def can_start(self) -> bool:
+        """Whether it may write first, outside the window (a platform template, say)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OpenReach:
+    """A channel that may write to an address it has at any time (Telegram, once the
+    customer started the bot)."""
+
+    window: timedelta | None = None
+    can_start: bool = True
+
+
+@dataclass(frozen=True)
+class ContactState:
+    channel: str
+    address: str
+    unreachable_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    opted_out_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str
+    address: str
+    because: str | None = None  # why the contacts before it were passed over
+
+
+def choose_contact(
+    contacts: Sequence[ContactState],
+    channels: Mapping[str, Reach],
+    order: Sequence[str],
+    now: datetime,
+    *,
+    passed: Collection[tuple[str, str]] = (),
+) -> Route | None:
+    """The contact to write to now, or None; `passed`: (channel, address) pairs already
+    tried for this message (they reported unreachable or outside their window)."""
+    rank = {name: i for i, name in enumerate(order)}
+    ordered = sorted(
+        enumerate(contacts), key=lambda pair: (rank.get(pair[1].channel, len(rank)), pair[0])
+    )
+    candidates = [contact for _, contact in ordered]
+    recent = [c for c in candidates if c.last_inbound_at is not None]
+    if recent:
+        latest = max(recent, key=lambda c: c.last_inbound_at or now)
+        candidates.remove(latest)
+        candidates.insert(0, latest)
+    reasons: list[str] = []
+    for contact in candidates:
+        problem = _why_not(contact, channels, now, passed)
+        if problem is None:
+            return Route(contact.channel, contact.address, "; ".join(reasons) or None)
+        reasons.append(f"{contact.channel} {contact.address}: {problem}")
+    return None
+
+
+def why_unroutable(
+    contacts: Sequence[ContactState],
+    channels: Mapping[str, Reach],
+    now: datetime,
+    passed: Collection[tuple[str, str]] = (),
+) -> str:
+    """Why no contact can be written to (for the record), or "no contact"."""
+    problems = [f"{c.channel} {c.address}: {_why_not(c, channels, now, passed)}" for c in contacts]
+    return "; ".join(problems) or "no contact"
+
+
+def _why_not(
+    contact: ContactState,
+    channels: Mapping[str, Reach],
+    now: datetime,
+    passed: Collection[tuple[str, str]],
+) -> str | None:
+    reach = channels.get(contact.channel)
+    if reach is None:
+        return "channel not enabled"
+    if (contact.channel, contact.address) in passed:
+        return "already tried"
+    if contact.unreachable_at is not None:
+        return f"unreachable since {contact.unreachable_at:%Y-%m-%d %H:%M}Z"
+    if contact.opted_out_at is not None:
+        return "opted out on this channel"
+    if reach.window is not None and not reach.can_start:
+        last = contact.last_inbound_at
+        if last is None or now - last >= reach.window:
+            return f"outside its {_hours(reach.window)} window"
+    return None
+
+
+def _hours(window: timedelta) -> str:
+    hours = window.total_seconds() / 3600
+    return f"{hours:g} h"

@@ -1,0 +1,74 @@
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.messaging.routing import ContactState, OpenReach, Route, choose_contact, why_unroutable
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+ORDER = ("telegram", "zalo", "messenger")
+
+
+@dataclass(frozen=True)
+class Windowed:
+    window: timedelta | None = timedelta(hours=24)
+    can_start: bool = False
+
+
+CHANNELS = {"telegram": OpenReach(), "zalo": OpenReach(), "messenger": Windowed()}
+
+
+def test_the_shops_order_decides_among_contacts_nobody_wrote_from():
+    contacts = [ContactState("zalo", "z1"), ContactState("telegram", "t1")]
+    assert choose_contact(contacts, CHANNELS, ORDER, NOW) == Route("telegram", "t1")
+
+
+def test_the_contact_the_customer_last_wrote_from_comes_first():
+    contacts = [
+        ContactState("telegram", "t1", last_inbound_at=NOW - timedelta(days=3)),
+        ContactState("zalo", "z1", last_inbound_at=NOW - timedelta(hours=1)),
+    ]
+    assert choose_contact(contacts, CHANNELS, ORDER, NOW) == Route("zalo", "z1")
+
+
+def test_an_unreachable_contact_is_passed_over_with_the_reason():
+    contacts = [
+        ContactState("telegram", "t1", unreachable_at=NOW - timedelta(hours=2)),
+        ContactState("zalo", "z1"),
+    ]
+    route = choose_contact(contacts, CHANNELS, ORDER, NOW)
+    assert route is not None and (route.channel, route.address) == ("zalo", "z1")
+    assert route.because == "telegram t1: unreachable since 2026-12-01 10:00Z"
+
+
+def test_a_channel_that_only_answers_is_used_only_inside_its_window():
+    open_window = ContactState("messenger", "m1", last_inbound_at=NOW - timedelta(hours=23))
+    closed = ContactState("messenger", "m2", last_inbound_at=NOW - timedelta(hours=25))
+    assert choose_contact([open_window], CHANNELS, ORDER, NOW) == Route("messenger", "m1")
+    assert choose_contact([closed], CHANNELS, ORDER, NOW) is None
+    assert why_unroutable([closed], CHANNELS, NOW) == "messenger m2: outside its 24 h window"
+
+
+def test_a_channel_that_may_start_conversations_ignores_the_window():
+    channels = {"messenger": Windowed(can_start=True)}
+    assert choose_contact([ContactState("messenger", "m1")], channels, ORDER, NOW) is not None
+
+
+def test_contacts_on_channels_that_are_off_and_opted_out_ones_are_not_used():
+    contacts = [
+        ContactState("whatsapp", "+84901234567"),
+        ContactState("zalo", "z1", opted_out_at=NOW),
+    ]
+    assert choose_contact(contacts, CHANNELS, ORDER, NOW) is None
+    assert why_unroutable(contacts, CHANNELS, NOW) == (
+        "whatsapp +84901234567: channel not enabled; zalo z1: opted out on this channel"
+    )
+
+
+def test_a_contact_already_tried_for_this_message_is_not_tried_again():
+    contacts = [ContactState("telegram", "t1"), ContactState("zalo", "z1")]
+    route = choose_contact(contacts, CHANNELS, ORDER, NOW, passed={("telegram", "t1")})
+    assert route == Route("zalo", "z1", "telegram t1: already tried")
+
+
+def test_no_contact_at_all_is_no_route():
+    assert choose_contact([], CHANNELS, ORDER, NOW) is None
+    assert why_unroutable([], CHANNELS, NOW) == "no contact"
