@@ -147,7 +147,7 @@ async def _work(
     dispatcher = OutboxDispatcher(
         db,
         {"telegram": TelegramSender(bot)},
-        RateLimiter(RateLimits().scaled(scale)),
+        {"telegram": RateLimiter(RateLimits().scaled(scale))},
         clock,
         concurrency=256,
     )
@@ -169,7 +169,7 @@ async def _work(
     await delivering
     await bot.session.close()
     await db.dispose()
-    limiter = dispatcher.limiter
+    limiter = dispatcher.limiters["telegram"]
     results.put(
         {
             "fired": fired,

@@ -16,6 +16,7 @@ from bot.campaigns.compensation import Compensation
 from bot.campaigns.draws import DrawService
 from bot.campaigns.vouchers import VoucherService
 from bot.channels.web.chat import WebChatService
+from bot.channels.telegram.capabilities import TELEGRAM
 from bot.clock import ManualClock
 from bot.flows.catalog import FlowCatalog, load_catalog
 from bot.flows.registry import FlowRegistry
@@ -64,6 +65,7 @@ class RecordingChannel:
     """Delivers into per-chat lists (edits applied), or raises queued failures."""
 
     name = "telegram"
+    capabilities = TELEGRAM
 
     def __init__(self) -> None:
         self.chats: dict[int, list[ChatMessage]] = {}
@@ -207,7 +209,7 @@ def build_world(
     dispatcher = OutboxDispatcher(
         db,
         {"telegram": channel},
-        RateLimiter(UNLIMITED, limiter_time(clock)),
+        {"telegram": RateLimiter(UNLIMITED, limiter_time(clock))},
         clock,
         on_unreachable=reachability.mark_unreachable,
     )

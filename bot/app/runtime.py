@@ -26,6 +26,7 @@ from aiogram.exceptions import (
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.app.channel_capabilities import enabled_channels
 from bot.app.maintenance import prune_processed_updates
 from bot.app.scheduler import create_scheduler, every, on_schedule
 from bot.campaigns.catalog import CampaignCatalog, load_campaigns
@@ -47,7 +48,7 @@ from bot.insight.reports import Insight
 from bot.messaging.channel import OutboundChannel
 from bot.messaging.dispatcher import OutboxDispatcher
 from bot.messaging.presenter import Presenter
-from bot.messaging.rate_limit import RateLimiter, RateLimits
+from bot.messaging.rate_limit import RateLimits, limiters_for
 from bot.messaging.reachability import ReachabilityService
 from bot.messaging.texts import MessageTexts
 from bot.storage import migrate
@@ -132,7 +133,7 @@ async def prepare_schema(db: Database) -> None:
 async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     texts = MessageTexts(settings.templates_dir)
-    catalog = load_catalog(settings.flows_dir, texts)
+    catalog = load_catalog(settings.flows_dir, texts, enabled_channels(settings))
     campaigns = load_campaigns(settings.campaigns_dir, texts, catalog)
     db = Database(settings.database_url)
     try:
@@ -156,7 +157,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
     outbox = OutboxDispatcher(
         db,
         channels,
-        RateLimiter(limits),
+        limiters_for(channels, overrides={"telegram": limits}),
         clock,
         on_unreachable=reachability.mark_unreachable,
         lease=timedelta(seconds=settings.delivery_lease_seconds),

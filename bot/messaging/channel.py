@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.messaging.capabilities import ChannelCapabilities
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -19,6 +21,7 @@ class Delivery:
 
 class OutboundChannel(Protocol):
     name: str
+    capabilities: ChannelCapabilities  # what it can show and how fast it may send
 
     async def deliver(self, delivery: Delivery) -> int | None:
         """Deliver and return the channel's message id.
