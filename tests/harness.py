@@ -15,8 +15,8 @@ from bot.campaigns.catalog import CampaignCatalog, load_campaigns
 from bot.campaigns.compensation import Compensation
 from bot.campaigns.draws import DrawService
 from bot.campaigns.vouchers import VoucherService
-from bot.channels.web.chat import WebChatService
 from bot.channels.telegram.capabilities import TELEGRAM
+from bot.channels.web.chat import WebChatService
 from bot.clock import ManualClock
 from bot.flows.catalog import FlowCatalog, load_catalog
 from bot.flows.registry import FlowRegistry
