@@ -21,6 +21,7 @@ from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.eligibility import SkipReason
 from bot.surveys.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
+from bot.surveys.narrowing import ask_within_band
 from bot.surveys.runner import INTERACTIVE_PRIORITY, TELEGRAM, SurveyRunner
 from bot.surveys.timing import expire_at, has_ended
 
@@ -176,6 +177,26 @@ class ConversationService:
             except StaleAnswer:
                 survey.channel = answered_on
                 return self.texts.phrase("stale_button", survey.locale)
+        self.delivery.kick()
+        return ""
+
+    async def narrow(self, contact: Contact, survey_id: int, visit: int, band: str) -> str:
+        """A band of scores tapped (`7–8`, where a channel has few buttons): the exact
+        scores within it are asked next; nothing is recorded. Returns the toast text."""
+        async with self.db.transaction() as tx:
+            survey = await tx.surveys.get(survey_id, lock=True)
+            customer = await tx.customers.get(survey.customer_id) if survey else None
+            if survey is None or customer is None or customer.telegram_chat_id != contact.chat_id:
+                return self.texts.phrase("survey_closed", self._locale(None, contact))
+            answered_on = survey.channel
+            survey.channel = contact.channel
+            if not await ask_within_band(self.runner, tx, survey, customer, visit, band):
+                survey.channel = answered_on
+                phrase = {
+                    SessionStatus.ACTIVE: "stale_button",
+                    SessionStatus.COMPLETED: "already_done",
+                }.get(SessionStatus(survey.status), "survey_closed")
+                return self.texts.phrase(phrase, survey.locale)
         self.delivery.kick()
         return ""
 
