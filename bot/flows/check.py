@@ -16,18 +16,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bot.errors import TemplateProblem
+from bot.flows.channel_limits import label_too_long, text_too_long
 from bot.flows.loader import LoadedFlow
 from bot.flows.sample_data import sample_answers, sample_context
 from bot.flows.schema import ChoiceStep, EndStep, Flow, Step
 from bot.flows.schema_errors import FileProblem
-from bot.messaging.capabilities import ChannelCapabilities, Markup
-from bot.messaging.rich_text import (
-    html_problems,
-    text_length,
-    to_plain_text,
-    to_plain_with_links,
-    visible_length,
-)
+from bot.messaging.capabilities import ChannelCapabilities
+from bot.messaging.rich_text import html_problems, to_plain_text
 from bot.messaging.texts import PHRASES, MessageTexts, is_template_name, pick_text
 from bot.surveys.engine import answer_scope
 
@@ -346,31 +341,10 @@ def _rendered_problems(
                 "write the question or message",
             )
         )
-    lengths = {channel.name: _shown_length(rendered, channel.markup) for channel in channels}
-    over = [channel for channel in channels if lengths[channel.name] > channel.max_text_length]
-    if over:
-        problems.append(
-            loaded.problem(
-                path,
-                f"text of step {step_id!r} ({locale}) is {lengths[over[0].name]} characters "
-                f"with sample data: too long for {_limits(over, 'max_text_length')}",
-                f"shorten it to {min(c.max_text_length for c in over)} characters (a longer "
-                "text is sent as several messages)",
-            )
-        )
+    too_long = text_too_long(step_id, locale, rendered, channels)
+    if too_long is not None:
+        problems.append(loaded.problem(path, *too_long))
     return problems
-
-
-def _shown_length(rendered: str, markup: Markup) -> int:
-    """Its length as a channel with this markup shows it (plain text writes links out)."""
-    if markup == Markup.PLAIN:
-        return text_length(to_plain_with_links(rendered))
-    return visible_length(rendered)
-
-
-def _limits(channels: Sequence[ChannelCapabilities], limit: str) -> str:
-    """`telegram (4096), web (4096)`: the channels a problem is about, with their limit."""
-    return ", ".join(f"{channel.name} ({getattr(channel, limit)})" for channel in channels)
 
 
 def _label_problems(
@@ -399,14 +373,6 @@ def _label_problems(
                     path, f"option {option.id!r} has an empty label", "write a short label"
                 )
             )
-        elif over := [c for c in channels if len(label) > c.max_label_length]:
-            problems.append(
-                loaded.problem(
-                    path,
-                    f"label of option {option.id!r} ({locale}) is {len(label)} characters; "
-                    f"longer than {_limits(over, 'max_label_length')} allows (it would be "
-                    "cut short)",
-                    "keep button labels short (under 30 characters reads best on a phone)",
-                )
-            )
+        elif too_long := label_too_long(option.id, locale, label, channels):
+            problems.append(loaded.problem(path, *too_long))
     return problems
