@@ -19,6 +19,7 @@ Pure: a message and a channel's capabilities in, the messages to send out (docs/
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from bot.messaging.rich_text import (
 NPS_SCALE = (0, 10)
 NPS_CATEGORIES = ((0, 6), (7, 8), (9, 10))  # detractors, passives, promoters
 _BAND = re.compile(r"^(\d{1,3})-(\d{1,3})$")
+_TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")
 _ANSWERS = (ChoiceAction.ANSWER, ChoiceAction.NARROW)
 
 
@@ -214,12 +216,23 @@ def split_text(text: str, limit: int, markup: Markup, first_limit: int | None = 
     """`text` in parts of at most `limit` (the first at most `first_limit`), cut at a
     paragraph, else a line, else a word. An HTML text whose tags a cut would break is
     split as plain text instead (escaped, so it stays valid HTML)."""
-    measure = _measure(markup)
-    parts = _split(text, limit, first_limit or limit, measure)
-    if markup == Markup.TELEGRAM_HTML and len(parts) > 1 and any(map(html_problems, parts)):
-        plain = _split(to_plain_text(text), limit, first_limit or limit, text_length)
+    first_limit = first_limit or limit
+    if _measure(markup)(text) <= first_limit:
+        return [text]
+    if markup == Markup.PLAIN:
+        return _split(text, limit, first_limit, text_length)
+    parts = _split(text, limit, first_limit, _quick_visible_length)
+    limits = [first_limit] + [limit] * (len(parts) - 1)
+    if any(html_problems(p) or visible_length(p) > n for p, n in zip(parts, limits, strict=True)):
+        plain = _split(to_plain_text(text), limit, first_limit, text_length)
         parts = [escape(part) for part in plain]
     return parts
+
+
+def _quick_visible_length(text: str) -> int:
+    """visible_length for valid markup, without a parser (splitting measures many
+    prefixes); each part is then checked with the parser."""
+    return text_length(html.unescape(_TAG.sub("", text)))
 
 
 def _split(text: str, limit: int, first_limit: int, measure: Callable[[str], int]) -> list[str]:
