@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from bot.channels.telegram.capabilities import TELEGRAM  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.flows.catalog import load_catalog  # noqa: E402
 from bot.flows.registry import FlowRegistry  # noqa: E402
 from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter  # noqa: E402
-from bot.messaging.routing import OpenReach  # noqa: E402
 from bot.messaging.texts import MessageTexts  # noqa: E402
 from bot.storage import migrate  # noqa: E402
 from bot.storage.database import Database  # noqa: E402
@@ -57,7 +57,7 @@ FIRST_CHAT = 1_000_000
 
 def telegram_writer(clock: SystemClock) -> OutboxWriter:
     """The outbox writer of a worker whose one push channel is Telegram."""
-    return OutboxWriter(clock, ChannelDirectory({"telegram": OpenReach()}, ("telegram",)))
+    return OutboxWriter(clock, ChannelDirectory({"telegram": TELEGRAM}, ("telegram",)))
 
 
 async def seed(url: str, surveys: int, due: datetime) -> None:
@@ -166,7 +166,7 @@ async def _work(
     dispatcher = OutboxDispatcher(
         db,
         {"telegram": TelegramSender(bot)},
-        RateLimiter(RateLimits().scaled(scale)),
+        {"telegram": RateLimiter(RateLimits().scaled(scale))},
         clock,
         concurrency=256,
     )
@@ -188,7 +188,7 @@ async def _work(
     await delivering
     await bot.session.close()
     await db.dispose()
-    limiter = dispatcher.limiter
+    limiter = dispatcher.limiters["telegram"]
     results.put(
         {
             "fired": fired,

@@ -16,6 +16,7 @@ from bot.campaigns.catalog import CampaignCatalog, load_campaigns
 from bot.campaigns.compensation import Compensation
 from bot.campaigns.draws import DrawService
 from bot.campaigns.vouchers import VoucherService
+from bot.channels.telegram.capabilities import TELEGRAM
 from bot.channels.web.chat import WebChatService
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -28,7 +29,6 @@ from bot.messaging.message import OutgoingMessage
 from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter
 from bot.messaging.presenter import Presenter
 from bot.messaging.rate_limit import RateLimiter, RateLimits
-from bot.messaging.routing import OpenReach
 from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database
 from bot.storage.repositories.timers import TimerKind
@@ -68,6 +68,7 @@ class RecordingChannel:
     """Delivers into per-chat lists (edits applied), or raises queued failures."""
 
     name = "telegram"
+    capabilities = TELEGRAM
 
     def __init__(self) -> None:
         self.chats: dict[int, list[ChatMessage]] = {}
@@ -211,16 +212,17 @@ def build_world(
     extra = dict(extra_channels or {})
     directory = channel_directory(Settings(_env_file=None))
     directory = ChannelDirectory(
-        reach={**directory.reach, **{name: OpenReach() for name in extra}},
+        reach={**directory.reach, **{name: c.capabilities for name, c in extra.items()}},
         order=(*directory.order, *extra),
     )
-    writer = OutboxWriter(clock, directory)
-    runner = SurveyRunner(FlowRegistry(catalog), Presenter(texts), clock, writer)
+    presenter = Presenter(texts)
+    writer = OutboxWriter(clock, directory, presenter)
+    runner = SurveyRunner(FlowRegistry(catalog), presenter, clock, writer)
     channel = channel or RecordingChannel()
     dispatcher = OutboxDispatcher(
         db,
         {"telegram": channel, **extra},
-        RateLimiter(UNLIMITED, limiter_time(clock)),
+        {name: RateLimiter(UNLIMITED, limiter_time(clock)) for name in ("telegram", *extra)},
         clock,
         on_undelivered=DeliveryFallback(db, clock, writer).undelivered,
     )

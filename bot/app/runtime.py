@@ -26,6 +26,7 @@ from aiogram.exceptions import (
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.app.channel_capabilities import enabled_channels
 from bot.app.maintenance import prune_processed_updates
 from bot.app.scheduler import create_scheduler, every, on_schedule
 from bot.campaigns.catalog import CampaignCatalog, load_campaigns
@@ -33,6 +34,7 @@ from bot.campaigns.compensation import Compensation
 from bot.campaigns.draws import DrawService
 from bot.campaigns.report import warn_low_pools
 from bot.campaigns.vouchers import VoucherService
+from bot.channels.telegram.capabilities import TELEGRAM
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.setup import create_bot, create_dispatcher, publish_commands
 from bot.channels.web.chat import WebChatService
@@ -49,8 +51,7 @@ from bot.messaging.dispatcher import OutboxDispatcher
 from bot.messaging.fallback import DeliveryFallback
 from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter
 from bot.messaging.presenter import Presenter
-from bot.messaging.rate_limit import RateLimiter, RateLimits
-from bot.messaging.routing import OpenReach
+from bot.messaging.rate_limit import RateLimits, limiters_for
 from bot.messaging.texts import MessageTexts
 from bot.storage import migrate
 from bot.storage.database import Database, storage_errors
@@ -134,7 +135,7 @@ async def prepare_schema(db: Database) -> None:
 async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     texts = MessageTexts(settings.templates_dir)
-    catalog = load_catalog(settings.flows_dir, texts)
+    catalog = load_catalog(settings.flows_dir, texts, enabled_channels(settings))
     campaigns = load_campaigns(settings.campaigns_dir, texts, catalog)
     db = Database(settings.database_url)
     try:
@@ -148,7 +149,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
     bot = create_bot(settings) if settings.telegram_enabled else None
     if bot is not None:
         channels["telegram"] = TelegramSender(bot)
-    writer = OutboxWriter(clock, channel_directory(settings))
+    writer = OutboxWriter(clock, channel_directory(settings), presenter)
     runner = SurveyRunner(flows, presenter, clock, writer)
     fallback = DeliveryFallback(db, clock, writer)
     limits = RateLimits.per_second(
@@ -159,7 +160,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
     outbox = OutboxDispatcher(
         db,
         channels,
-        RateLimiter(limits),
+        limiters_for(channels, overrides={"telegram": limits}),
         clock,
         on_undelivered=fallback.undelivered,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
@@ -243,7 +244,7 @@ def channel_directory(settings: Settings) -> ChannelDirectory:
     (SURVEYBOT_CHANNEL_ORDER). Telegram is one even in a process without its token (a
     CSV import next to the running bot): its messages wait in the outbox for the worker
     that has it, as they always have."""
-    return ChannelDirectory(reach={"telegram": OpenReach()}, order=settings.channel_order_list)
+    return ChannelDirectory(reach={"telegram": TELEGRAM}, order=settings.channel_order_list)
 
 
 def support_config(settings: Settings) -> SupportConfig:

@@ -155,7 +155,7 @@ class DrawService:
         # None when no contact takes it: the voucher is theirs all the same (the till
         # finds it by customer), it is just not announced.
         await self.vouchers.runner.outbox.to_customer(
-            tx, customer.id, OutgoingMessage(text), priority=BULK_PRIORITY
+            tx, customer.id, OutgoingMessage(text), priority=BULK_PRIORITY, locale=locale
         )
 
 

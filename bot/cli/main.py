@@ -96,7 +96,10 @@ def flows_check(
         Path | None, typer.Argument(help="Folder of flow files (default: SURVEYBOT_FLOWS_DIR).")
     ] = None,
 ) -> None:
-    """Check every flow file; print each problem with file, line and fix. Exit 1 on any."""
+    """Check every flow file, also against the limits of every channel that is on (the
+    web chat; Telegram when a token is set); print each problem with file, line and fix.
+    Exit 1 on any."""
+    from bot.app.channel_capabilities import enabled_channels
     from bot.campaigns.catalog import check_campaigns, reward_problems
     from bot.flows.catalog import check_directory
     from bot.messaging.texts import MessageTexts
@@ -104,7 +107,8 @@ def flows_check(
     config = settings()
     folder = directory or config.flows_dir
     texts = MessageTexts(config.templates_dir)
-    catalog, problems = check_directory(folder, texts)
+    channels = enabled_channels(config)
+    catalog, problems = check_directory(folder, texts, channels)
     campaigns, _ = check_campaigns(config.campaigns_dir, texts)
     problems += reward_problems(catalog, campaigns)
     for problem in problems:
@@ -113,7 +117,8 @@ def flows_check(
         typer.echo(f"\n{len(problems)} problem(s) found in {folder}", err=True)
         raise typer.Exit(1)
     names = ", ".join(sorted(catalog.flows))
-    typer.echo(f"{len(catalog)} flow(s) OK in {folder}: {names}")
+    checked = ", ".join(channel.name for channel in channels)
+    typer.echo(f"{len(catalog)} flow(s) OK in {folder}: {names} (channels: {checked})")
 
 
 @flows_app.command("schema")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from bot.flows.check import check_flow
 from bot.flows.loader import LoadedFlow, read_flow_file
 from bot.flows.schema import Flow
 from bot.flows.schema_errors import FileProblem
+from bot.messaging.capabilities import ChannelCapabilities
 from bot.messaging.texts import MessageTexts
 
 
@@ -47,9 +49,12 @@ def flow_files(directory: Path) -> list[Path]:
 
 
 def check_directory(
-    directory: Path, texts: MessageTexts | None
+    directory: Path,
+    texts: MessageTexts | None,
+    channels: Sequence[ChannelCapabilities] = (),
 ) -> tuple[FlowCatalog, list[FileProblem]]:
-    """Load every flow file of `directory`; return the good ones and all problems found."""
+    """Load every flow file of `directory`; return the good ones and all problems found
+    (texts checked against the limits of each of `channels`)."""
     catalog = FlowCatalog()
     if not directory.is_dir():
         return catalog, [
@@ -79,7 +84,7 @@ def check_directory(
         problems += found
         if loaded is None:
             continue
-        own = check_flow(loaded, texts)
+        own = check_flow(loaded, texts, channels)
         problems += own
         if not own:
             loaded_flows.append(loaded)
@@ -119,9 +124,13 @@ def _directory_problems(loaded_flows: list[LoadedFlow]) -> list[FileProblem]:
     return problems
 
 
-def load_catalog(directory: Path, texts: MessageTexts | None) -> FlowCatalog:
+def load_catalog(
+    directory: Path,
+    texts: MessageTexts | None,
+    channels: Sequence[ChannelCapabilities] = (),
+) -> FlowCatalog:
     """Load the flows a running bot uses; any problem stops start-up with the full list."""
-    catalog, problems = check_directory(directory, texts)
+    catalog, problems = check_directory(directory, texts, channels)
     if problems:
         raise FlowLoadError(list(problems))
     return catalog

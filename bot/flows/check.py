@@ -3,33 +3,37 @@
 Checks, each reported with file, line and a fix: duplicate step ids, `goto` to a missing
 step, unknown names in conditions, a question with no way forward, unreachable steps, loops
 with no way out, texts missing for a locale, templates that do not exist or fail to render
-with sample data, markup Telegram would refuse, and buttons over Telegram's limits.
+with sample data, and markup outside Telegram's HTML subset (the format of every text).
+Given the capabilities of the channels in use, texts and button labels longer than a
+channel allows are reported too, naming each such channel (the caller chooses the
+channels: bot/flows knows none).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bot.errors import TemplateProblem
+from bot.flows.channel_limits import label_too_long, text_too_long
 from bot.flows.loader import LoadedFlow
 from bot.flows.sample_data import sample_answers, sample_context
 from bot.flows.schema import ChoiceStep, EndStep, Flow, Step
 from bot.flows.schema_errors import FileProblem
-from bot.messaging.rich_text import (
-    BUTTON_LABEL_LIMIT,
-    MESSAGE_TEXT_LIMIT,
-    html_problems,
-    to_plain_text,
-    visible_length,
-)
+from bot.messaging.capabilities import ChannelCapabilities
+from bot.messaging.rich_text import html_problems, to_plain_text
 from bot.messaging.texts import PHRASES, MessageTexts, is_template_name, pick_text
 from bot.surveys.engine import answer_scope
 
 
-def check_flow(loaded: LoadedFlow, texts: MessageTexts | None) -> list[FileProblem]:
-    """Every problem in one schema-valid flow (texts are checked when `texts` is given)."""
+def check_flow(
+    loaded: LoadedFlow,
+    texts: MessageTexts | None,
+    channels: Sequence[ChannelCapabilities] = (),
+) -> list[FileProblem]:
+    """Every problem in one schema-valid flow (texts are checked when `texts` is given,
+    against the limits of each of `channels`)."""
     problems = list(_duplicate_ids(loaded))
     if problems:
         return problems  # the graph is ambiguous until ids are unique
@@ -38,7 +42,7 @@ def check_flow(loaded: LoadedFlow, texts: MessageTexts | None) -> list[FileProbl
     problems += _graph_problems(loaded)
     problems += _condition_problems(loaded)
     if texts is not None:
-        problems += _text_problems(loaded, texts)
+        problems += _text_problems(loaded, texts, channels)
     return problems
 
 
@@ -223,7 +227,9 @@ def _conditions(step: Step, index: int) -> Iterator[tuple[tuple[str | int, ...],
             yield ("steps", index, "next", rule_index, "when"), rule.when
 
 
-def _text_problems(loaded: LoadedFlow, texts: MessageTexts) -> list[FileProblem]:
+def _text_problems(
+    loaded: LoadedFlow, texts: MessageTexts, channels: Sequence[ChannelCapabilities]
+) -> list[FileProblem]:
     """Every text in every locale, rendered twice: with every answer given, and with none
     given and no order (a walk-in customer who skipped every question)."""
     flow = loaded.flow
@@ -235,12 +241,12 @@ def _text_problems(loaded: LoadedFlow, texts: MessageTexts) -> list[FileProblem]
         bare["answers"] = answer_scope(flow, {})
         bare["order"] = {key: None for key in full["order"]} | {"items": []}
         for index, step in enumerate(flow.steps):
-            found = _step_text_problems(loaded, texts, index, step, locale, full)
+            found = _step_text_problems(loaded, texts, index, step, locale, full, channels)
             if not found:
-                found = _step_text_problems(loaded, texts, index, step, locale, bare)
+                found = _step_text_problems(loaded, texts, index, step, locale, bare, channels)
             problems += found
             if isinstance(step, ChoiceStep):
-                problems += _label_problems(loaded, index, step, locale)
+                problems += _label_problems(loaded, index, step, locale, channels)
         problems += _phrase_problems(loaded, texts, locale)
     return problems
 
@@ -269,6 +275,7 @@ def _step_text_problems(
     step: Step,
     locale: str,
     context: dict[str, Any],
+    channels: Sequence[ChannelCapabilities],
 ) -> list[FileProblem]:
     path: tuple[str | int, ...] = ("steps", index, "text")
     spec = step.text
@@ -307,11 +314,16 @@ def _step_text_problems(
                 "use only customer, order and answers (see docs/flows.md for their fields)",
             )
         ]
-    return _rendered_problems(loaded, path, step.id, locale, rendered)
+    return _rendered_problems(loaded, path, step.id, locale, rendered, channels)
 
 
 def _rendered_problems(
-    loaded: LoadedFlow, path: tuple[str | int, ...], step_id: str, locale: str, rendered: str
+    loaded: LoadedFlow,
+    path: tuple[str | int, ...],
+    step_id: str,
+    locale: str,
+    rendered: str,
+    channels: Sequence[ChannelCapabilities],
 ) -> list[FileProblem]:
     problems = [
         loaded.problem(
@@ -329,20 +341,18 @@ def _rendered_problems(
                 "write the question or message",
             )
         )
-    length = visible_length(rendered)
-    if length > MESSAGE_TEXT_LIMIT:
-        problems.append(
-            loaded.problem(
-                path,
-                f"text of step {step_id!r} ({locale}) is {length} characters with sample data",
-                f"Telegram allows {MESSAGE_TEXT_LIMIT}; shorten it",
-            )
-        )
+    too_long = text_too_long(step_id, locale, rendered, channels)
+    if too_long is not None:
+        problems.append(loaded.problem(path, *too_long))
     return problems
 
 
 def _label_problems(
-    loaded: LoadedFlow, index: int, step: ChoiceStep, locale: str
+    loaded: LoadedFlow,
+    index: int,
+    step: ChoiceStep,
+    locale: str,
+    channels: Sequence[ChannelCapabilities],
 ) -> list[FileProblem]:
     problems = []
     for option_index, option in enumerate(step.options):
@@ -363,14 +373,6 @@ def _label_problems(
                     path, f"option {option.id!r} has an empty label", "write a short label"
                 )
             )
-        elif len(label) > BUTTON_LABEL_LIMIT:
-            problems.append(
-                loaded.problem(
-                    path,
-                    f"label of option {option.id!r} ({locale}) is {len(label)} characters; "
-                    "Telegram "
-                    f"cuts button labels, and over {BUTTON_LABEL_LIMIT} they are unreadable",
-                    "keep button labels short (under 30 characters reads best on a phone)",
-                )
-            )
+        elif too_long := label_too_long(option.id, locale, label, channels):
+            problems.append(loaded.problem(path, *too_long))
     return problems

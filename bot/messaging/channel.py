@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.messaging.capabilities import ChannelCapabilities
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -20,6 +22,7 @@ class Delivery:
 
 class OutboundChannel(Protocol):
     name: str
+    capabilities: ChannelCapabilities  # what it can show and how fast it may send
 
     async def deliver(self, delivery: Delivery) -> str | None:
         """Deliver and return the platform's message id.

@@ -70,7 +70,7 @@ class OutboxDispatcher:
         self,
         db: Database,
         channels: Mapping[str, OutboundChannel],
-        limiter: RateLimiter,
+        limiters: Mapping[str, RateLimiter],
         clock: Clock,
         *,
         on_undelivered: UndeliveredHandler | None = None,
@@ -83,7 +83,7 @@ class OutboxDispatcher:
         than that is not sent (its lease could end mid-send and another claim send it)."""
         self.db = db
         self.channels = dict(channels)
-        self.limiter = limiter
+        self.limiters = dict(limiters)  # one per channel (rate_limit.limiters_for)
         self.clock = clock
         self.on_undelivered = on_undelivered
         self.lease = lease
@@ -101,7 +101,8 @@ class OutboxDispatcher:
     @property
     def batch_size(self) -> int:
         """About a second's worth of sends, so no claimed message waits long for its turn."""
-        return max(1, min(500, int(self.limiter.limits.global_per_second * LONG_WAIT)))
+        rate = sum(limiter.limits.global_per_second for limiter in self.limiters.values())
+        return max(1, min(500, int(rate * LONG_WAIT)))
 
     def kick(self) -> None:
         for event in self._wake.values():
@@ -271,8 +272,9 @@ class OutboxDispatcher:
         its lease ran out while it waited, so another claim may have it; not sent."""
         channel = self.channels[row.channel]
         group, new_message = channel.is_group(row.address), row.kind == "send"
+        limiter = self.limiters[row.channel]
         async with self._slots:
-            wait = await self.limiter.acquire(
+            wait = await limiter.acquire(
                 row.address,
                 group=group,
                 new_message=new_message,
@@ -298,9 +300,9 @@ class OutboxDispatcher:
                 self.outcomes.sending()
                 outcome = await self._send(channel, row, plan)
             finally:
-                self.limiter.release(row.address, group=group, new_message=new_message)
+                limiter.release(row.address, group=group, new_message=new_message)
         if outcome.rate_limited:
-            self.limiter.pause_chat(row.address, outcome.retry_in)
+            limiter.pause_chat(row.address, outcome.retry_in)
         return outcome, True
 
     async def _send(self, channel: OutboundChannel, row: OutboxMessage, plan: Delivery) -> Outcome:

@@ -70,12 +70,18 @@ class DeliveryFallback:
             for message in await tx.outbox.pending_for_address(failed.channel, failed.address)
             if await tx.outbox.cancel_if_pending(message.id)  # not taken by a worker meanwhile
         ]
+        customer = await tx.customers.get(customer_id)
+        surveys = await tx.surveys.open_for_customer(customer_id)
+        locales = {survey.id: survey.locale for survey in surveys}
         moved: dict[int, int] = {}
         for message in (failed, *waiting):
             if message.kind == "edit":
                 continue  # it edits a message at the old address: nothing to edit there
-            moved[message.id] = await self.outbox.forward(tx, message, route)
-        for survey in await tx.surveys.open_for_customer(customer_id):
+            locale = locales.get(message.survey_id or 0) or (customer.locale if customer else None)
+            forwarded = await self.outbox.forward(tx, message, route, locale)
+            if forwarded is not None:
+                moved[message.id] = forwarded
+        for survey in surveys:
             if survey.question_outbox_id in moved:
                 survey.question_outbox_id = moved[survey.question_outbox_id]
             if survey.channel == failed.channel:

@@ -12,11 +12,14 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.clock import Clock
+from bot.messaging.capabilities import ChannelCapabilities
 from bot.messaging.message import OutgoingMessage
-from bot.messaging.routing import ContactState, Reach, Route, choose_contact
+from bot.messaging.presenter import Presenter
+from bot.messaging.routing import ContactState, Route, choose_contact
 from bot.storage.models import Contact, OutboxMessage, Survey
 from bot.storage.unit_of_work import UnitOfWork
 
+DEFAULT_LOCALE = "vi"  # the shops we serve first are Vietnamese
 WEB = "web"  # the web chat: /s/<token>, its page shows what is stored for the survey
 FROM_CUSTOMER = "customer"  # a web chat line the customer wrote, shown on their side
 
@@ -25,14 +28,22 @@ FROM_CUSTOMER = "customer"  # a web chat line the customer wrote, shown on their
 class ChannelDirectory:
     """The channels messages can be pushed through, and the shop's order among them."""
 
-    reach: Mapping[str, Reach] = field(default_factory=dict)
+    reach: Mapping[str, ChannelCapabilities] = field(default_factory=dict)
     order: tuple[str, ...] = ()
 
 
 class OutboxWriter:
-    def __init__(self, clock: Clock, directory: ChannelDirectory | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        directory: ChannelDirectory | None = None,
+        presenter: Presenter | None = None,
+    ) -> None:
+        """`presenter`: fits each message to the capabilities of the channel it goes to
+        (without one, as to staff, messages are stored as given)."""
         self.clock = clock
         self.directory = directory or ChannelDirectory()
+        self.presenter = presenter
 
     async def route(
         self, tx: UnitOfWork, customer_id: int, passed: Collection[tuple[str, str]] = ()
@@ -61,22 +72,37 @@ class OutboxWriter:
         priority: int,
         survey_id: int | None = None,
         route: Route | None = None,
+        locale: str | None = None,
     ) -> int | None:
-        """Queue the message on the customer's chosen contact; None when none can take it."""
+        """Queue the message on the customer's chosen contact, fitted to its channel (in
+        several parts if its text is long: the id is the last one's, which carries the
+        choices); None when no contact can take it."""
         route = route or await self.route(tx, customer_id)
         if route is None:
             return None
-        row = await self._add(
-            tx,
-            route.channel,
-            route.address,
-            message,
-            priority=priority,
-            customer_id=customer_id,
-            survey_id=survey_id,
-            routed_because=route.because,
-        )
-        return row.id
+        last = None
+        for part in self.fit(route.channel, message, locale):
+            row = await self._add(
+                tx,
+                route.channel,
+                route.address,
+                part,
+                priority=priority,
+                customer_id=customer_id,
+                survey_id=survey_id,
+                routed_because=route.because,
+            )
+            last = row.id
+        return last
+
+    def fit(
+        self, channel: str, message: OutgoingMessage, locale: str | None
+    ) -> tuple[OutgoingMessage, ...]:
+        """`message` as `channel` can show it (none: a replacement it cannot edit in)."""
+        capabilities = self.directory.reach.get(channel)
+        if capabilities is None or self.presenter is None:
+            return (message,)
+        return self.presenter.fit(message, capabilities, locale or DEFAULT_LOCALE)
 
     async def to_staff(
         self,
@@ -99,13 +125,21 @@ class OutboxWriter:
         message: OutgoingMessage,
         *,
         priority: int,
-    ) -> int:
-        """Stand in for `original` where it went (an edit; shown at once on the web page)."""
+        locale: str | None = None,
+    ) -> int | None:
+        """Stand in for `original` where it went (an edit; shown at once on the web page).
+        None where the channel cannot edit a sent message: the original stays as it is."""
+        replacement = _replacing(message, original.id)
+        if original.channel != WEB:
+            fitted = self.fit(original.channel, replacement, locale)
+            if not fitted:
+                return None
+            replacement = fitted[-1]
         row = await self._add(
             tx,
             original.channel,
             original.address,
-            _replacing(message, original.id),
+            replacement,
             priority=priority,
             customer_id=original.customer_id,
             survey_id=original.survey_id,
@@ -113,20 +147,25 @@ class OutboxWriter:
         )
         return row.id
 
-    async def forward(self, tx: UnitOfWork, message: OutboxMessage, route: Route) -> int:
-        """The same message again, to another address (its first one did not take it)."""
-        row = await tx.outbox.add(
-            channel=route.channel,
-            address=route.address,
-            kind=message.kind,
-            payload=dict(message.payload),
-            priority=message.priority,
-            customer_id=message.customer_id,
-            survey_id=message.survey_id,
-            now=self.clock.now(),
-            routed_because=route.because,
-        )
-        return row.id
+    async def forward(
+        self, tx: UnitOfWork, message: OutboxMessage, route: Route, locale: str | None
+    ) -> int | None:
+        """The same message again, to another address (its first one did not take it),
+        fitted to that one's channel."""
+        last = None
+        for part in self.fit(route.channel, OutgoingMessage.from_payload(message.payload), locale):
+            row = await self._add(
+                tx,
+                route.channel,
+                route.address,
+                part,
+                priority=message.priority,
+                customer_id=message.customer_id,
+                survey_id=message.survey_id,
+                routed_because=route.because,
+            )
+            last = row.id
+        return last
 
     async def on_web_page(
         self,

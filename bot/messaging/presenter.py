@@ -1,7 +1,9 @@
 """What a question looks like, whatever the channel: its text and its rows of buttons.
 
 Channels draw these: Telegram as an inline keyboard, the terminal as numbered choices, the
-web chat as form buttons. Texts are Telegram's HTML subset (see rich_text).
+web chat as form buttons. Texts are Telegram's HTML subset (see rich_text). `fit` then
+makes a message fit one channel's capabilities (bot.messaging.fit), in the customer's
+language; `narrowing` is the follow-up to a tapped band of scores.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.schema import ChoiceStep, Flow, QuestionStep, ScaleStep, StepKind, TextStep
-from bot.messaging.message import Choice, ChoiceAction
+from bot.messaging.capabilities import ChannelCapabilities
+from bot.messaging.fit import FitWording, fit
+from bot.messaging.message import Choice, ChoiceAction, ChoiceRows, OutgoingMessage
 from bot.messaging.texts import MessageTexts, pick_text
 from bot.surveys.answers import Invalid
 from bot.surveys.engine import Answer
@@ -75,6 +79,36 @@ class Presenter:
             size = step.columns
             return tuple(tuple(buttons[i : i + size]) for i in range(0, len(buttons), size))
         return ()
+
+    def narrowing(
+        self, flow: Flow, step: QuestionStep, locale: str, low: int, high: int
+    ) -> tuple[str, ChoiceRows] | None:
+        """A tapped band's follow-up: which score exactly, with the question's own buttons
+        for the scores from `low` to `high` (None when the question has none of them)."""
+        inside = tuple(
+            choice
+            for row in self.answer_buttons(flow, step, locale)
+            for choice in row
+            if choice.value.isdecimal() and low <= int(choice.value) <= high
+        )
+        if not inside:
+            return None
+        text = self.texts.phrase("narrow_prompt", locale, low=low, high=high)
+        return text, (inside,)
+
+    def fit(
+        self, message: OutgoingMessage, capabilities: ChannelCapabilities, locale: str
+    ) -> tuple[OutgoingMessage, ...]:
+        """`message` as the channel can show it (several messages if its text is long)."""
+        return fit(message, capabilities, self.wording(locale))
+
+    def wording(self, locale: str) -> FitWording:
+        phrase = self.texts.phrase
+        return FitWording(
+            bands=lambda low, high: phrase("bands_hint", locale, low=low, high=high),
+            type_number=lambda low, high: phrase("type_a_number", locale, low=low, high=high),
+            type_option=lambda count: phrase("type_option_number", locale, high=count),
+        )
 
     def option_label(self, flow: Flow, step: ChoiceStep, option_id: str, locale: str) -> str:
         option = next(o for o in step.options if o.id == option_id)

@@ -1,9 +1,13 @@
-"""One rate limiter for everything a worker sends, shaped like Telegram's limits.
+"""A rate limiter per channel, built from the limits the channel declares (Telegram's below).
 
 - overall: at most `global_count` messages in any `global_window` (30 per second);
 - a private chat: at most one new message per second (edits add no message there);
 - a group: at most `group_count` messages in any `group_window` (20 per minute);
 - after a 429, that chat pauses for `retry_after` (other chats go on).
+
+Each channel has its own limiter (`limiters_for`), so one channel's limits never slow
+another; inside one, chats are keyed by their address as text (a Telegram chat id as its
+decimal string), as the outbox stores them.
 
 Windows slide, as Telegram counts them, so a burst can never straddle two windows.
 Telegram counts a message when it arrives, somewhere between our request and its answer,
@@ -23,41 +27,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+
+from bot.messaging.capabilities import RateLimits
+from bot.messaging.channel import OutboundChannel
+
+__all__ = ["RateLimiter", "RateLimits", "limiters_for"]
 
 _PRUNE_AT = 50_000
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    global_count: int = 30
-    global_window: float = 1.0
-    chat_window: float = 1.0  # one new message per chat per window
-    group_count: int = 20
-    group_window: float = 60.0
-
-    @classmethod
-    def per_second(
-        cls, overall: float = 30.0, chat: float = 1.0, group_per_minute: int = 20
-    ) -> RateLimits:
-        """From the settings' rates (messages/second overall and per chat)."""
-        count = max(1, round(overall)) if overall >= 1 else 1
-        window = count / overall
-        return cls(count, window, 1.0 / chat, group_per_minute, 60.0)
-
-    @property
-    def global_per_second(self) -> float:
-        return self.global_count / self.global_window
-
-    def scaled(self, factor: float) -> RateLimits:
-        """The same limits with every window `factor` times shorter (benchmarks)."""
-        return replace(
-            self,
-            global_window=self.global_window / factor,
-            chat_window=self.chat_window / factor,
-            group_window=self.group_window / factor,
-        )
 
 
 class RateLimiter:
@@ -82,12 +59,12 @@ class RateLimiter:
         self._bulk_gate = asyncio.Lock()
 
     def wait_time(
-        self, chat_id: str, *, group: bool, new_message: bool, interactive: bool
+        self, address: str, *, group: bool, new_message: bool, interactive: bool
     ) -> float:
-        """Seconds until a message to `chat_id` may go (0 when it may go now)."""
+        """Seconds until a message to `address` may go (0 when it may go now)."""
         now = self._now()
         return max(
-            self._overall_wait(interactive, now), self._chat_wait(chat_id, group, new_message, now)
+            self._overall_wait(interactive, now), self._chat_wait(address, group, new_message, now)
         )
 
     def _overall_wait(self, interactive: bool, now: float) -> float:
@@ -100,17 +77,17 @@ class RateLimiter:
             wait = max(wait, self._next_bulk - now)
         return max(0.0, wait)
 
-    def _chat_wait(self, chat_id: str, group: bool, new_message: bool, now: float) -> float:
+    def _chat_wait(self, address: str, group: bool, new_message: bool, now: float) -> float:
         waits = [0.0]
         if group:
-            window = self._group_sent.setdefault(chat_id, deque())
-            free = self.limits.group_count - self._group_in_flight.get(chat_id, 0)
+            window = self._group_sent.setdefault(address, deque())
+            free = self.limits.group_count - self._group_in_flight.get(address, 0)
             waits.append(_window_wait(window, free, self.limits.group_window, now))
         if new_message or group:
-            waits.append(self._chat_next.get(chat_id, 0.0) - now)
+            waits.append(self._chat_next.get(address, 0.0) - now)
         return max(waits)
 
-    def take(self, chat_id: str, *, group: bool, new_message: bool) -> None:
+    def take(self, address: str, *, group: bool, new_message: bool) -> None:
         """Count a message as being sent (right after wait_time returned 0); `release` it
         when its request is answered, whatever the answer."""
         self._in_flight += 1
@@ -118,13 +95,13 @@ class RateLimiter:
         # Late (a sleep overshot, the loop was busy)? Catch up by at most two slots.
         self._next_bulk = max(self._next_bulk, self._now() - 2 * self._spacing) + self._spacing
         if group:
-            self._group_in_flight[chat_id] = self._group_in_flight.get(chat_id, 0) + 1
+            self._group_in_flight[address] = self._group_in_flight.get(address, 0) + 1
         elif new_message:
-            self._chat_next[chat_id] = float("inf")  # until it is answered
+            self._chat_next[address] = float("inf")  # until it is answered
         if len(self._chat_next) > _PRUNE_AT:
             self._prune(self._now())
 
-    def release(self, chat_id: str, *, group: bool, new_message: bool) -> None:
+    def release(self, address: str, *, group: bool, new_message: bool) -> None:
         """The request is answered: the message counts in its windows from now on."""
         now = self._now()
         self._in_flight -= 1
@@ -132,13 +109,13 @@ class RateLimiter:
         self.answered += 1
         self.answer_seconds += now - self._started.popleft()  # oldest first: close enough
         if group:
-            self._group_in_flight[chat_id] -= 1
-            self._group_sent.setdefault(chat_id, deque()).append(now)
+            self._group_in_flight[address] -= 1
+            self._group_sent.setdefault(address, deque()).append(now)
         elif new_message:
-            self._chat_next[chat_id] = now + self.limits.chat_window
+            self._chat_next[address] = now + self.limits.chat_window
 
     async def acquire(
-        self, chat_id: str, *, group: bool, new_message: bool, interactive: bool, max_wait: float
+        self, address: str, *, group: bool, new_message: bool, interactive: bool, max_wait: float
     ) -> float:
         """Wait for a slot (up to `max_wait` seconds) and take it: returns 0.
 
@@ -149,30 +126,30 @@ class RateLimiter:
         if interactive:
             self._interactive_waiting += 1
             try:
-                return await self._wait_and_take(chat_id, group, new_message, True, deadline)
+                return await self._wait_and_take(address, group, new_message, True, deadline)
             finally:
                 self._interactive_waiting -= 1
         # This chat's own limits first, outside the queue: a slow chat holds nobody up.
         late = await self._sleep_until(
-            lambda: self._chat_wait(chat_id, group, new_message, self._now()), deadline
+            lambda: self._chat_wait(address, group, new_message, self._now()), deadline
         )
         if late:
             return late
         async with self._bulk_gate:
-            return await self._wait_and_take(chat_id, group, new_message, False, deadline)
+            return await self._wait_and_take(address, group, new_message, False, deadline)
 
     async def _wait_and_take(
-        self, chat_id: str, group: bool, new_message: bool, interactive: bool, deadline: float
+        self, address: str, group: bool, new_message: bool, interactive: bool, deadline: float
     ) -> float:
         late = await self._sleep_until(
             lambda: self.wait_time(
-                chat_id, group=group, new_message=new_message, interactive=interactive
+                address, group=group, new_message=new_message, interactive=interactive
             ),
             deadline,
         )
         if late:
             return late
-        self.take(chat_id, group=group, new_message=new_message)
+        self.take(address, group=group, new_message=new_message)
         return 0.0
 
     async def _sleep_until(self, wait_time: Callable[[], float], deadline: float) -> float:
@@ -186,11 +163,11 @@ class RateLimiter:
             await asyncio.sleep(wait)
         return 0.0
 
-    def pause_chat(self, chat_id: str, seconds: float) -> None:
-        """Telegram said 429 for this chat: nothing more to it for `seconds` (call after
-        `release`)."""
+    def pause_chat(self, address: str, seconds: float) -> None:
+        """The platform said 429 for this chat: nothing more to it for `seconds` (call
+        after `release`)."""
         until = self._now() + seconds
-        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
+        self._chat_next[address] = max(self._chat_next.get(address, 0.0), until)
 
     def _prune(self, now: float) -> None:
         self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}
@@ -199,6 +176,23 @@ class RateLimiter:
             for chat, sent in self._group_sent.items()
             if sent and sent[-1] > now - self.limits.group_window
         }
+
+
+def limiters_for(
+    channels: Mapping[str, OutboundChannel],
+    *,
+    overrides: Mapping[str, RateLimits] | None = None,
+    now: Callable[[], float] = time.monotonic,
+) -> dict[str, RateLimiter]:
+    """One limiter per channel, from the limits it declares (`overrides` wins: the
+    SURVEYBOT_RATE_* settings for Telegram); a channel declaring none is not paced."""
+    chosen = dict(overrides or {})
+    return {
+        name: RateLimiter(
+            chosen.get(name) or channel.capabilities.rate_limits or RateLimits.unlimited(), now
+        )
+        for name, channel in channels.items()
+    }
 
 
 def _window_wait(sent: deque[float], allowed: int, window: float, now: float) -> float:

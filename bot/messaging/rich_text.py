@@ -116,9 +116,47 @@ def to_plain_text(text: str) -> str:
     return "".join(checker.visible)
 
 
+class _PlainWriter(HTMLParser):
+    """The visible text, with each link's address written after its words."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.links: list[tuple[str, int]] = []  # (href, where its words start in `out`)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.links.append((dict(attrs).get("href") or "", len(self.out)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "a" or not self.links:
+            return
+        href, start = self.links.pop()
+        words = "".join(self.out[start:]).strip()
+        if href and words != href:
+            self.out.append(f" ({href})" if words else href)
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+
+def to_plain_with_links(text: str) -> str:
+    """An HTML message for a channel without markup: bold and italics dropped, entities
+    decoded, and links as text (`our shop (https://...)`), so no address is lost."""
+    writer = _PlainWriter()
+    writer.feed(text)
+    writer.close()
+    return "".join(writer.out)
+
+
+def text_length(text: str) -> int:
+    """Length as platforms count it at their strictest: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def visible_length(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units of the visible text)."""
-    return len(to_plain_text(text).encode("utf-16-le")) // 2
+    return text_length(to_plain_text(text))
 
 
 def escape(text: str) -> str:

@@ -13,30 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-
-class Reach(Protocol):
-    """What routing needs of a channel's capabilities."""
-
-    @property
-    def window(self) -> timedelta | None:
-        """How long after the customer's last message the channel may write; None: any time."""
-        ...
-
-    @property
-    def can_start(self) -> bool:
-        """Whether it may write first, outside the window (a platform template, say)."""
-        ...
-
-
-@dataclass(frozen=True)
-class OpenReach:
-    """A channel that may write to an address it has at any time (Telegram, once the
-    customer started the bot)."""
-
-    window: timedelta | None = None
-    can_start: bool = True
+from bot.messaging.capabilities import ChannelCapabilities
 
 
 @dataclass(frozen=True)
@@ -57,7 +35,7 @@ class Route:
 
 def choose_contact(
     contacts: Sequence[ContactState],
-    channels: Mapping[str, Reach],
+    channels: Mapping[str, ChannelCapabilities],
     order: Sequence[str],
     now: datetime,
     *,
@@ -86,7 +64,7 @@ def choose_contact(
 
 def why_unroutable(
     contacts: Sequence[ContactState],
-    channels: Mapping[str, Reach],
+    channels: Mapping[str, ChannelCapabilities],
     now: datetime,
     passed: Collection[tuple[str, str]] = (),
 ) -> str:
@@ -97,7 +75,7 @@ def why_unroutable(
 
 def _why_not(
     contact: ContactState,
-    channels: Mapping[str, Reach],
+    channels: Mapping[str, ChannelCapabilities],
     now: datetime,
     passed: Collection[tuple[str, str]],
 ) -> str | None:
@@ -110,10 +88,11 @@ def _why_not(
         return f"unreachable since {contact.unreachable_at:%Y-%m-%d %H:%M}Z"
     if contact.opted_out_at is not None:
         return "opted out on this channel"
-    if reach.window is not None and not reach.can_start:
-        last = contact.last_inbound_at
-        if last is None or now - last >= reach.window:
-            return f"outside its {_hours(reach.window)} window"
+    window = reach.conversation_window
+    answers_only = window is not None and not reach.can_start_conversation
+    if answers_only and not reach.window_open(contact.last_inbound_at, now):
+        assert window is not None
+        return f"outside its {_hours(window)} window"
     return None
 
 

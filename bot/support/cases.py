@@ -241,7 +241,11 @@ class CaseService:
             return
         view = await self.view(tx, case)
         await self.runner.outbox.replace(
-            tx, original, self.cards.card(view, self.clock.now()), priority=INTERACTIVE_PRIORITY
+            tx,
+            original,
+            self.cards.card(view, self.clock.now()),
+            priority=INTERACTIVE_PRIORITY,
+            locale=self.config.locale,
         )
 
     async def _to_support(

@@ -22,6 +22,7 @@ from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.eligibility import SkipReason
 from bot.surveys.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
+from bot.surveys.narrowing import ask_within_band
 from bot.surveys.runner import INTERACTIVE_PRIORITY, SurveyRunner
 from bot.surveys.timing import expire_at, has_ended
 
@@ -180,6 +181,26 @@ class ConversationService:
         self.delivery.kick()
         return ""
 
+    async def narrow(self, contact: Contact, survey_id: int, visit: int, band: str) -> str:
+        """A band of scores tapped (`7–8`, where a channel has few buttons): the exact
+        scores within it are asked next; nothing is recorded. Returns the toast text."""
+        async with self.db.transaction() as tx:
+            survey = await tx.surveys.get(survey_id, lock=True)
+            customer = await self._known(tx, contact)
+            if survey is None or customer is None or customer.id != survey.customer_id:
+                return self.texts.phrase("survey_closed", self._locale(None, contact))
+            answered_on = survey.channel
+            survey.channel = contact.channel
+            if not await ask_within_band(self.runner, tx, survey, customer, visit, band):
+                survey.channel = answered_on
+                phrase = {
+                    SessionStatus.ACTIVE: "stale_button",
+                    SessionStatus.COMPLETED: "already_done",
+                }.get(SessionStatus(survey.status), "survey_closed")
+                return self.texts.phrase(phrase, survey.locale)
+        self.delivery.kick()
+        return ""
+
     async def typed(self, contact: Contact, text: str, message_id: str | None = None) -> None:
         """A typed message: the answer to the open question, a message on the customer's
         open support case, or else a pointer to /help."""
@@ -267,14 +288,15 @@ class ConversationService:
         phrase: str,
         locale: str | None = None,
     ) -> None:
-        text = self.texts.phrase(phrase, locale or self._locale(customer, contact))
+        speaking = locale or self._locale(customer, contact)
         # A reply goes where they wrote from, whatever the channel choice would say.
         await self.runner.outbox.to_customer(
             tx,
             customer.id,
-            OutgoingMessage(text),
+            OutgoingMessage(self.texts.phrase(phrase, speaking)),
             priority=INTERACTIVE_PRIORITY,
             route=Route(contact.channel, contact.address),
+            locale=speaking,
         )
 
     def _locale(self, customer: Customer | None, contact: Contact) -> str:

@@ -217,7 +217,12 @@ class SurveyRunner:
         if survey.channel == WEB:
             if push:
                 await self.outbox.to_customer(
-                    tx, customer.id, message, priority=priority, survey_id=survey.id
+                    tx,
+                    customer.id,
+                    message,
+                    priority=priority,
+                    survey_id=survey.id,
+                    locale=survey.locale,
                 )
             return await self.outbox.on_web_page(tx, survey, message)
         route = await self.outbox.route(tx, customer.id)
@@ -225,7 +230,13 @@ class SurveyRunner:
             return None
         survey.channel = route.channel
         return await self.outbox.to_customer(
-            tx, customer.id, message, priority=priority, survey_id=survey.id, route=route
+            tx,
+            customer.id,
+            message,
+            priority=priority,
+            survey_id=survey.id,
+            route=route,
+            locale=survey.locale,
         )
 
     async def _ask(
@@ -285,7 +296,7 @@ class SurveyRunner:
         question = await tx.outbox.get(question_id)
         assert question is not None
         await self.outbox.replace(
-            tx, question, OutgoingMessage(text), priority=INTERACTIVE_PRIORITY
+            tx, question, OutgoingMessage(text), priority=INTERACTIVE_PRIORITY, locale=survey.locale
         )
 
     @staticmethod

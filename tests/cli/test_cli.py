@@ -55,6 +55,26 @@ def test_flows_check_reports_file_line_and_fix_and_exits_1(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_flows_check_names_each_channel_a_label_is_too_long_for(tmp_path):
+    flows = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", flows)
+    path = flows / "recovery.yaml"
+    path.write_text(path.read_text().replace('en: "Not yet"', 'en: "' + "N" * 70 + '"', 1))
+    without_token = surveybot("flows", "check", str(flows), cwd=tmp_path)
+    assert without_token.returncode == 1
+    assert "is 70 characters; longer than web (64) allows" in without_token.stdout
+    with_token = surveybot(
+        "flows", "check", str(flows), cwd=tmp_path, SURVEYBOT_TELEGRAM_TOKEN="123:abc"
+    )
+    assert "is 70 characters; longer than telegram (64), web (64) allows" in with_token.stdout
+
+
+def test_flows_check_says_which_channels_it_checked(tmp_path):
+    result = surveybot("flows", "check", cwd=tmp_path, SURVEYBOT_TELEGRAM_TOKEN="123:abc")
+    assert result.returncode == 0, result.stdout
+    assert "(channels: telegram, web)" in result.stdout
+
+
 def test_flows_schema_is_json(tmp_path):
     result = surveybot("flows", "schema", cwd=tmp_path)
     assert json.loads(result.stdout)["title"] == "surveybot flow"

@@ -4,6 +4,7 @@ import textwrap
 
 import pytest
 
+from bot.channels.telegram.capabilities import TELEGRAM
 from bot.flows.check import check_flow
 from bot.flows.loader import read_flow
 
@@ -204,10 +205,10 @@ def test_broken_flow_is_reported_precisely(source, line, message, fix):
 TEXT_HEADER = "id: t\nname: T\nlocales: [en, vi]\nsteps:\n"
 
 
-def text_problems(texts, steps: str):
+def text_problems(texts, steps: str, channels=(TELEGRAM,)):
     loaded, problems = read_flow((TEXT_HEADER + textwrap.dedent(steps)).encode(), "t.yaml")
     assert loaded is not None, problems
-    return check_flow(loaded, texts)
+    return check_flow(loaded, texts, channels)
 
 
 def test_missing_template_file_names_the_file_to_create(texts):

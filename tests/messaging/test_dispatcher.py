@@ -187,7 +187,7 @@ async def test_a_message_that_waited_out_its_lease_is_not_sent_by_that_claim(wor
     lease = timedelta(seconds=30)
     limiter = StallingLimiter(world.clock, stall=lease * 2)
     dispatcher = OutboxDispatcher(
-        world.db, {"telegram": world.channel}, limiter, world.clock, lease=lease
+        world.db, {"telegram": world.channel}, {"telegram": limiter}, world.clock, lease=lease
     )
     await world.conversation.help(world.contact(1))
 
@@ -206,7 +206,7 @@ async def test_a_message_with_too_little_lease_left_for_a_whole_send_is_not_sent
     dispatcher = OutboxDispatcher(
         world.db,
         {"telegram": world.channel},
-        limiter,
+        {"telegram": limiter},
         world.clock,
         lease=lease,
         send_timeout=send_timeout,

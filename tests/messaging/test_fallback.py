@@ -1,10 +1,12 @@
 """A message its address does not take goes to the customer's next contact, with why."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.channels.telegram.capabilities import TELEGRAM
 from bot.clock import ManualClock
 from bot.errors import OutsideWindow, Unreachable
 from bot.messaging.channel import Delivery
@@ -23,6 +25,7 @@ class SecondChannel:
     """A push channel besides Telegram, addressed by text, that records what it gets."""
 
     name = "second"
+    capabilities = replace(TELEGRAM, name="second")  # no window: it may write any time
 
     def __init__(self) -> None:
         self.sent: list[Delivery] = []

@@ -3,6 +3,7 @@ from bot.messaging.message import ChoiceAction, OutgoingMessage
 from bot.messaging.presenter import Presenter
 from bot.surveys.answers import Invalid, Problem
 from bot.surveys.engine import Answer
+from tests.messaging.tight_channel import TIGHT
 
 
 def labels(rows):
@@ -60,3 +61,26 @@ def test_outgoing_message_round_trips_through_its_payload(simple_flow, texts):
     text, rows = Presenter(texts).question(simple_flow, simple_flow.step("nps"), "en", {})
     message = OutgoingMessage(text, rows, survey_id=7, visit=3)
     assert OutgoingMessage.from_payload(message.to_payload()) == message
+
+
+def test_narrowing_a_band_offers_the_exact_scores_within_it(simple_flow, texts):
+    text, rows = Presenter(texts).narrowing(simple_flow, simple_flow.step("nps"), "en", 7, 8)
+    assert text == "Which score exactly, from 7 to 8?"
+    assert [(b.label, b.action, b.value) for b in rows[0]] == [
+        ("7", ChoiceAction.ANSWER, "7"),
+        ("8", ChoiceAction.ANSWER, "8"),
+    ]
+
+
+def test_narrowing_a_band_outside_the_scale_offers_nothing(simple_flow, texts):
+    presenter = Presenter(texts)
+    assert presenter.narrowing(simple_flow, simple_flow.step("csat"), "en", 7, 9) is None
+    assert presenter.narrowing(simple_flow, simple_flow.step("reason"), "en", 1, 2) is None
+
+
+def test_a_band_wider_than_the_channel_allows_is_banded_again(simple_flow, texts):
+    presenter = Presenter(texts)
+    text, rows = presenter.narrowing(simple_flow, simple_flow.step("nps"), "vi", 0, 6)
+    (fitted,) = presenter.fit(OutgoingMessage(text, rows, 7, 3), TIGHT, "vi")
+    assert labels(fitted.choices) == [["0–2", "3–4", "5–6"]]
+    assert fitted.text.startswith("Chính xác là mấy điểm, từ 0 đến 6")

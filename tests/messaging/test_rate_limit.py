@@ -21,36 +21,38 @@ def time_():
 
 
 def send(limiter, chat, *, group=False, new=True, interactive=True):
-    """Send one message that Telegram answers at once."""
-    wait = limiter.wait_time(chat, group=group, new_message=new, interactive=interactive)
+    """Send one message that Telegram answers at once (chats are keyed by their address
+    as text)."""
+    address = str(chat)
+    wait = limiter.wait_time(address, group=group, new_message=new, interactive=interactive)
     if wait == 0:
-        limiter.take(chat, group=group, new_message=new)
-        limiter.release(chat, group=group, new_message=new)
+        limiter.take(address, group=group, new_message=new)
+        limiter.release(address, group=group, new_message=new)
     return wait
 
 
 def test_messages_in_flight_fill_the_window_until_answered(time_):
     limiter = RateLimiter(RateLimits(), time_)
     for chat in range(30):
-        limiter.take(chat, group=False, new_message=True)  # sent, no answer yet
-    assert limiter.wait_time(99, group=False, new_message=True, interactive=True) == float("inf")
+        limiter.take(str(chat), group=False, new_message=True)  # sent, no answer yet
+    assert limiter.wait_time("99", group=False, new_message=True, interactive=True) == float("inf")
     time_.now += 5.0  # a slow answer: they still count, from the answer on
     for chat in range(30):
-        limiter.release(chat, group=False, new_message=True)
-    assert limiter.wait_time(99, group=False, new_message=True, interactive=True) == (
+        limiter.release(str(chat), group=False, new_message=True)
+    assert limiter.wait_time("99", group=False, new_message=True, interactive=True) == (
         pytest.approx(1.0)
     )
     time_.now += 1.0
-    assert limiter.wait_time(99, group=False, new_message=True, interactive=True) == 0
+    assert limiter.wait_time("99", group=False, new_message=True, interactive=True) == 0
 
 
 def test_a_chat_waits_a_second_after_its_previous_message_was_answered(time_):
     limiter = RateLimiter(RateLimits(), time_)
-    limiter.take(1, group=False, new_message=True)
+    limiter.take("1", group=False, new_message=True)
     time_.now += 0.7
-    assert limiter.wait_time(1, group=False, new_message=True, interactive=True) == float("inf")
-    limiter.release(1, group=False, new_message=True)
-    assert limiter.wait_time(1, group=False, new_message=True, interactive=True) == (
+    assert limiter.wait_time("1", group=False, new_message=True, interactive=True) == float("inf")
+    limiter.release("1", group=False, new_message=True)
+    assert limiter.wait_time("1", group=False, new_message=True, interactive=True) == (
         pytest.approx(1.0)
     )
 
@@ -114,11 +116,11 @@ def test_bulk_holds_back_while_a_reply_waits(time_):
 
 def test_acquire_returns_the_wait_when_it_is_too_long(time_):
     limiter = RateLimiter(RateLimits(), time_)
-    limiter.pause_chat(5, 30)
+    limiter.pause_chat("5", 30)
 
     async def attempt():
         return await limiter.acquire(
-            5, group=False, new_message=True, interactive=False, max_wait=1.0
+            "5", group=False, new_message=True, interactive=False, max_wait=1.0
         )
 
     assert asyncio.run(attempt()) == pytest.approx(30)
@@ -136,7 +138,7 @@ def test_a_group_gets_twenty_messages_a_minute(time_):
 
 def test_retry_after_pauses_only_that_chat(time_):
     limiter = RateLimiter(RateLimits(), time_)
-    limiter.pause_chat(1, 7)
+    limiter.pause_chat("1", 7)
     assert send(limiter, 1) == pytest.approx(7)
     assert send(limiter, 2) == 0
 

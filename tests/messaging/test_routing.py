@@ -1,19 +1,16 @@
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.messaging.routing import ContactState, OpenReach, Route, choose_contact, why_unroutable
+from bot.channels.telegram.capabilities import TELEGRAM
+from bot.messaging.routing import ContactState, Route, choose_contact, why_unroutable
+from tests.messaging.tight_channel import TIGHT
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ORDER = ("telegram", "zalo", "messenger")
 
 
-@dataclass(frozen=True)
-class Windowed:
-    window: timedelta | None = timedelta(hours=24)
-    can_start: bool = False
-
-
-CHANNELS = {"telegram": OpenReach(), "zalo": OpenReach(), "messenger": Windowed()}
+ANY_TIME = replace(TELEGRAM, name="zalo")
+CHANNELS = {"telegram": TELEGRAM, "zalo": ANY_TIME, "messenger": replace(TIGHT, name="messenger")}
 
 
 def test_the_shops_order_decides_among_contacts_nobody_wrote_from():
@@ -48,7 +45,7 @@ def test_a_channel_that_only_answers_is_used_only_inside_its_window():
 
 
 def test_a_channel_that_may_start_conversations_ignores_the_window():
-    channels = {"messenger": Windowed(can_start=True)}
+    channels = {"messenger": replace(TIGHT, can_start_conversation=True)}
     assert choose_contact([ContactState("messenger", "m1")], channels, ORDER, NOW) is not None
 
 

@@ -2,7 +2,8 @@
 
 A button names its survey and the question's visit number, never the customer: pressing a
 button of someone else's survey, or an old one, is recognised and refused politely.
-Worst case `a:<19-digit id>:<visit>:<24-char option>` is ~52 bytes.
+Worst case `a:<19-digit id>:<visit>:<24-char option>` is ~52 bytes; a band of scores
+(`n:<id>:<visit>:<low>-<high>`, asking for the exact score within it) is shorter.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ class AnswerButton(CallbackData, prefix="a"):
     survey: int
     visit: int
     value: str
+
+
+class NarrowButton(CallbackData, prefix="n"):
+    """A band of scores ("7-8"): tapping it asks for the exact score within it."""
+
+    survey: int
+    visit: int
+    band: str
 
 
 class SkipButton(CallbackData, prefix="s"):
@@ -42,6 +51,8 @@ def pack_button(button: Choice, survey_id: int, visit: int) -> str:
     """The callback_data of a question's button (raises ValueError over 64 bytes)."""
     if button.action == ChoiceAction.ANSWER:
         return AnswerButton(survey=survey_id, visit=visit, value=button.value).pack()
+    if button.action == ChoiceAction.NARROW:
+        return NarrowButton(survey=survey_id, visit=visit, band=button.value).pack()
     if button.action == ChoiceAction.SKIP:
         return SkipButton(survey=survey_id, visit=visit).pack()
     return StopButton(survey=survey_id).pack()

@@ -10,7 +10,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from bot.channels.telegram.callbacks import AnswerButton, SkipButton, StopButton
+from bot.channels.telegram.callbacks import AnswerButton, NarrowButton, SkipButton, StopButton
 from bot.channels.telegram.contacts import contact_of_callback, contact_of_message
 from bot.messaging.rich_text import popup_text
 from bot.surveys.conversation import ConversationService
@@ -68,6 +68,18 @@ async def on_answer_button(
     await callback.answer(popup_text(toast))
 
 
+async def on_narrow_button(
+    callback: CallbackQuery, callback_data: NarrowButton, conversation: ConversationService
+) -> None:
+    contact = contact_of_callback(callback)
+    toast = ""
+    if contact is not None:
+        toast = await conversation.narrow(
+            contact, callback_data.survey, callback_data.visit, callback_data.band
+        )
+    await callback.answer(popup_text(toast))
+
+
 async def on_skip_button(
     callback: CallbackQuery, callback_data: SkipButton, conversation: ConversationService
 ) -> None:
@@ -105,6 +117,7 @@ def create_router() -> Router:
     router.message.register(on_text, F.text)
     router.message.register(on_other_message)
     router.callback_query.register(on_answer_button, AnswerButton.filter())
+    router.callback_query.register(on_narrow_button, NarrowButton.filter())
     router.callback_query.register(on_skip_button, SkipButton.filter())
     router.callback_query.register(on_stop_button, StopButton.filter())
     router.callback_query.register(on_unknown_button)

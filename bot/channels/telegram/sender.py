@@ -34,6 +34,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, ReplyParameters
 
+from bot.channels.telegram.capabilities import TELEGRAM
 from bot.channels.telegram.keyboards import inline_keyboard
 from bot.errors import Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
@@ -44,6 +45,7 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 class TelegramSender:
     name = "telegram"
+    capabilities = TELEGRAM
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot

@@ -19,6 +19,7 @@ from enum import StrEnum
 from html import escape
 from typing import Any
 
+from bot.channels.web.capabilities import WEB_CHAT
 from bot.clock import Clock
 from bot.errors import StaleAnswer
 from bot.flows.schema import TEXT_ANSWER_LIMIT, Flow, Step, StepKind, TextStep
@@ -30,6 +31,7 @@ from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.conversation import DeliveryKick
 from bot.surveys.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
+from bot.surveys.narrowing import ask_within_band
 from bot.surveys.runner import SurveyRunner
 from bot.surveys.timing import expire_at, has_ended
 
@@ -65,7 +67,7 @@ class Bubble:
 @dataclass(frozen=True)
 class Choice:
     label: str
-    action: str  # answer | skip | stop
+    action: str  # answer | narrow (value: a band of scores, "7-8") | skip | stop
     value: str = ""
 
 
@@ -82,6 +84,8 @@ class ChatPage:
 
 
 class WebChatService:
+    capabilities = WEB_CHAT  # what the page can show (docs/channels.md)
+
     def __init__(
         self, db: Database, runner: SurveyRunner, clock: Clock, delivery: DeliveryKick
     ) -> None:
@@ -157,6 +161,18 @@ class WebChatService:
 
     async def typed(self, token: str, visit: int, text: str) -> None:
         await self._apply(token, Typed(text), shown=text, visit=visit)
+
+    async def narrow(self, token: str, visit: int, band: str) -> None:
+        """A band of scores tapped: its exact scores are offered next (nothing recorded;
+        a stale band, like a stale answer, changes nothing)."""
+        async with self.db.transaction() as tx:
+            survey, customer = await _survey_and_customer(tx, token, lock=True)
+            if survey is None or customer is None or self._past_expiry(survey):
+                return
+            channel_before = survey.channel
+            survey.channel = WEB  # the exact scores are shown here
+            if not await ask_within_band(self.runner, tx, survey, customer, visit, band):
+                survey.channel = channel_before
 
     async def _apply(
         self,

@@ -143,6 +143,8 @@ async def chat_answer(token: str, request: Request) -> Response:
             await chat.stop(token)
         elif action == "text":
             await chat.typed(token, visit, _typed_text(form))
+        elif action == "answer" and (band := _field(form, "band", 16)):
+            await chat.narrow(token, visit, band)
         elif action == "answer" and (value := _field(form, "value", 200)):
             await chat.answer(token, visit, value)
     return RedirectResponse(f"/s/{token}#latest", status_code=303)

@@ -1,4 +1,12 @@
-from bot.channels.telegram.callbacks import AnswerButton, SkipButton, StopButton, pack_button
+from bot.channels.telegram.callbacks import (
+    AnswerButton,
+    NarrowButton,
+    SkipButton,
+    StopButton,
+    pack_button,
+)
+from bot.channels.telegram.capabilities import TELEGRAM
+from bot.messaging.fit import band_choice
 from bot.messaging.message import Choice, ChoiceAction
 from bot.messaging.rich_text import CALLBACK_DATA_LIMIT
 
@@ -15,3 +23,15 @@ def test_buttons_round_trip():
     )
     assert SkipButton.unpack(pack_button(Choice("Skip", ChoiceAction.SKIP), 12, 3)).visit == 3
     assert StopButton.unpack(pack_button(Choice("Stop", ChoiceAction.STOP), 12, 3)).survey == 12
+
+
+def test_a_band_packs_its_range_and_round_trips():
+    data = pack_button(band_choice(7, 8), 12, 3)
+    assert data == "n:12:3:7-8"
+    assert NarrowButton.unpack(data) == NarrowButton(survey=12, visit=3, band="7-8")
+
+
+def test_worst_case_band_fits_the_callback_data_telegram_declares():
+    data = pack_button(band_choice(100, 999), 2**63 - 1, 99999)
+    assert TELEGRAM.max_choice_data_bytes == CALLBACK_DATA_LIMIT == 64
+    assert len(data.encode()) <= TELEGRAM.max_choice_data_bytes

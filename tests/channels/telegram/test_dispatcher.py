@@ -107,3 +107,31 @@ async def test_a_button_of_an_earlier_question_gets_a_polite_toast(telegram, bot
     update["callback_query"]["data"] = f"a:{question.survey_id}:{question.visit}:1"
     await feed(dp, bot, update)
     assert telegram.callback_answers[query].text == "That question has already been answered 👍"
+
+
+async def test_a_band_button_asks_for_the_exact_score(telegram, bot, dispatcher):
+    world, dp = dispatcher
+    telegram.user_sends(LAN, "/start")
+    await feed(dp, bot, telegram.pending_updates[-1])
+    await world.deliver()
+    csat = world.question(LAN)
+    await world.conversation.press(world.contact(LAN), csat.survey_id, csat.visit, "5")
+    await world.deliver()
+    nps = world.question(LAN)
+    # Telegram shows all 11 scores, so no band is ever drawn there: tap a stand-in.
+    stand_in = await bot.send_message(
+        LAN,
+        "stand-in",
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="9–10", callback_data="x")]]
+        ),
+    )
+    query = telegram.user_presses(LAN, stand_in.message_id, "x")
+    update = telegram.pending_updates[-1]
+    update["callback_query"]["data"] = f"n:{nps.survey_id}:{nps.visit}:9-10"
+    await feed(dp, bot, update)
+    await world.deliver()
+    assert telegram.callback_answers[query].text is None
+    narrowing = world.question(LAN)
+    assert [c.value for row in narrowing.choices for c in row] == ["9", "10"]
+    assert (narrowing.survey_id, narrowing.visit) == (nps.survey_id, nps.visit)

@@ -1,0 +1,103 @@
+"""Each channel is paced by its own limiter, built from the limits it declares; a chat is
+keyed by its address as text, so the same address on two channels is two chats."""
+
+import pytest
+
+from bot.channels.telegram.capabilities import TELEGRAM
+from bot.channels.web.capabilities import WEB_CHAT
+from bot.errors import RetryLater
+from bot.messaging.capabilities import RateLimits
+from bot.messaging.dispatcher import OutboxDispatcher
+from bot.messaging.message import OutgoingMessage
+from bot.messaging.rate_limit import limiters_for
+from tests.harness import UNLIMITED, RecordingChannel, build_world, limiter_time
+from tests.messaging.tight_channel import TIGHT
+
+
+class Declares:
+    def __init__(self, capabilities):
+        self.capabilities = capabilities
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def send(limiter, address):
+    wait = limiter.wait_time(address, group=False, new_message=True, interactive=True)
+    if wait == 0:
+        limiter.take(address, group=False, new_message=True)
+        limiter.release(address, group=False, new_message=True)
+    return wait
+
+
+def test_each_channel_gets_a_limiter_with_the_limits_it_declares():
+    limiters = limiters_for({"telegram": Declares(TELEGRAM), "tight": Declares(TIGHT)})
+    assert limiters["telegram"].limits == RateLimits(30, 1.0, 1.0, 20, 60.0)
+    assert limiters["tight"].limits == TIGHT.rate_limits
+    assert limiters["telegram"] is not limiters["tight"]
+
+
+def test_the_settings_override_a_channels_declared_limits():
+    settings = RateLimits.per_second(15, 1, 20)  # SURVEYBOT_RATE_GLOBAL_PER_SECOND=15
+    limiters = limiters_for({"telegram": Declares(TELEGRAM)}, overrides={"telegram": settings})
+    assert limiters["telegram"].limits.global_per_second == 15
+
+
+def test_a_channel_that_declares_no_limits_is_not_paced():
+    limiter = limiters_for({"web": Declares(WEB_CHAT)})["web"]
+    assert [send(limiter, "1") for _ in range(100)] == [0] * 100
+
+
+def test_the_same_address_on_two_channels_is_paced_apart():
+    time_ = FakeTime()
+    limiters = limiters_for({"telegram": Declares(TELEGRAM), "tight": Declares(TIGHT)}, now=time_)
+    assert send(limiters["telegram"], "123") == 0
+    assert send(limiters["tight"], "123") == 0  # not held up by Telegram's second
+    assert send(limiters["telegram"], "123") == pytest.approx(1.0)
+    assert send(limiters["tight"], "123") == pytest.approx(2.0)  # its own, slower pace
+
+
+class TightChannel(RecordingChannel):
+    name = "tight"
+    capabilities = TIGHT
+
+
+async def test_a_429_pauses_that_chat_on_that_channel_only(database):
+    world = build_world(database)
+    tight = TightChannel()
+    now = limiter_time(world.clock)
+    dispatcher = OutboxDispatcher(
+        world.db,
+        {"telegram": world.channel, "tight": tight},
+        limiters_for(
+            {"telegram": world.channel, "tight": tight},
+            overrides={"telegram": UNLIMITED, "tight": UNLIMITED},
+            now=now,
+        ),
+        world.clock,
+    )
+    world.channel.failures.append(RetryLater(30, "flood control"))
+    await world.conversation.help(world.contact(5))
+    async with world.db.transaction() as tx:
+        await tx.outbox.add(
+            channel="tight",
+            address="5",
+            kind="send",
+            payload=OutgoingMessage("hi").to_payload(),
+            now=world.clock.now(),
+        )
+    await dispatcher.drain()
+    assert [m.text for m in tight.chats[5]] == ["hi"]
+    assert world.texts(5) == []
+    paused = dispatcher.limiters["telegram"].wait_time(
+        "5", group=False, new_message=True, interactive=True
+    )
+    assert paused == pytest.approx(30, abs=1)
+    assert dispatcher.limiters["tight"].wait_time(
+        "5", group=False, new_message=True, interactive=True
+    ) == pytest.approx(0, abs=0.01)
