@@ -18,7 +18,6 @@ from datetime import timedelta
 from functools import partial
 
 import uvicorn
-from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramServerError,
@@ -35,6 +34,7 @@ from bot.campaigns.report import warn_low_pools
 from bot.campaigns.vouchers import VoucherService
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.setup import create_bot, create_dispatcher, publish_commands
+from bot.channels.telegram.startup import TelegramRuntime
 from bot.channels.web.chat import WebChatService
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, TelegramMode
@@ -65,15 +65,6 @@ from bot.surveys.timers import SurveyTimers
 from bot.surveys.timing import zone
 
 log = logging.getLogger("surveybot")
-
-
-@dataclass
-class TelegramRuntime:
-    bot: Bot
-    dispatcher: Dispatcher
-    webhook: bool
-    webhook_secret: str
-    username: str | None = None
 
 
 @dataclass
@@ -286,13 +277,13 @@ class _EmbeddedServer(uvicorn.Server):
 
 async def serve(runtime: Runtime) -> None:
     """Run every part until SIGINT/SIGTERM, then stop them in order."""
-    from bot.web.app import create_app
+    from bot.app.http_app import http_app
 
     settings = runtime.settings
     sock = listen_socket(settings.http_host, settings.http_port)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(runtime),
+        http_app(runtime),
         log_config=None,
         access_log=False,
         lifespan="off",
