@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.app.http_app import http_app
-from bot.app.runtime import Runtime, build_runtime
+from bot.app.runtime import Runtime, build_runtime, close_runtime
 from bot.clock import Clock
 from bot.config import Settings
 from tests.harness import ROOT
@@ -43,9 +43,7 @@ async def make_client(
 
     yield make
     for runtime in runtimes:
-        if runtime.telegram is not None:
-            await runtime.telegram.bot.session.close()
-        await runtime.db.dispose()
+        await close_runtime(runtime)
 
 
 @pytest.fixture
