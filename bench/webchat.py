@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bot.app.http_app import http_app  # noqa: E402
 from bot.app.runtime import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.web.app import create_app  # noqa: E402
 
 KEY = "bench-key"
 
@@ -72,7 +72,7 @@ async def main(rounds: int) -> None:
         api_keys=KEY,
     )
     runtime = await build_runtime(settings)
-    transport = httpx.ASGITransport(app=create_app(runtime))
+    transport = httpx.ASGITransport(app=http_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         half = await new_survey(client, 0)
         for visit, value in ((1, "5"), (2, "10")):

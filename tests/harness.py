@@ -6,14 +6,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.app.runtime import channel_directory
-from bot.campaigns.catalog import CampaignCatalog, load_campaigns
-from bot.campaigns.compensation import Compensation
+from bot.app.runtime import Runtime, assemble, channel_directory, read_shop_files
+from bot.campaigns.catalog import CampaignCatalog
 from bot.campaigns.draws import DrawService
 from bot.campaigns.vouchers import VoucherService
 from bot.channels.telegram.capabilities import TELEGRAM
@@ -24,28 +21,23 @@ from bot.flows.catalog import FlowCatalog, load_catalog
 from bot.flows.registry import FlowRegistry
 from bot.messaging.channel import Delivery, OutboundChannel
 from bot.messaging.dispatcher import OutboxDispatcher
-from bot.messaging.fallback import DeliveryFallback
 from bot.messaging.message import OutgoingMessage
-from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter
-from bot.messaging.presenter import Presenter
+from bot.messaging.outbox_writer import ChannelDirectory
 from bot.messaging.rate_limit import RateLimiter, RateLimits
 from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database
-from bot.storage.repositories.timers import TimerKind
-from bot.support.cards import CaseCards, SupportConfig
 from bot.support.cases import CaseService
 from bot.support.relay import CaseRelay
 from bot.support.sla import CaseSlaWatch
 from bot.surveys.conversation import Contact, ConversationService
 from bot.surveys.events import PurchaseEvent
 from bot.surveys.ingest import IngestResult, IngestService
-from bot.surveys.links import SurveyLinks
-from bot.surveys.runner import SurveyRunner
 from bot.surveys.timers import SurveyTimers
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT_CHAT = -100
 MANAGERS_CHAT = -200
+SHOP_TIMEZONE = "Asia/Ho_Chi_Minh"
 UNLIMITED = RateLimits(global_count=10_000, chat_window=0.0001, group_count=10_000)
 
 
@@ -96,22 +88,65 @@ class RecordingChannel:
 
 @dataclass
 class World:
-    db: Database
+    """The runtime `surveybot run` builds (the same composition root), on the test's
+    database, clock and recording channel; and ways to talk to it as a customer."""
+
+    runtime: Runtime
     clock: ManualClock
-    catalog: FlowCatalog
-    conversation: ConversationService
-    dispatcher: OutboxDispatcher
     channel: RecordingChannel
-    ingest: IngestService
-    timers: SurveyTimers
-    cases: CaseService
-    relay: CaseRelay
-    sla: CaseSlaWatch
-    campaigns: CampaignCatalog
-    vouchers: VoucherService
-    draws: DrawService
-    web: WebChatService
     contacts: dict[int, Contact] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.db
+
+    @property
+    def catalog(self) -> FlowCatalog:
+        return self.runtime.catalog
+
+    @property
+    def conversation(self) -> ConversationService:
+        return self.runtime.conversation
+
+    @property
+    def dispatcher(self) -> OutboxDispatcher:
+        return self.runtime.outbox
+
+    @property
+    def ingest(self) -> IngestService:
+        return self.runtime.ingest
+
+    @property
+    def timers(self) -> SurveyTimers:
+        return self.runtime.timers
+
+    @property
+    def cases(self) -> CaseService:
+        return self.runtime.cases
+
+    @property
+    def relay(self) -> CaseRelay:
+        return self.runtime.relay
+
+    @property
+    def sla(self) -> CaseSlaWatch:
+        return self.runtime.sla
+
+    @property
+    def campaigns(self) -> CampaignCatalog:
+        return self.runtime.campaigns
+
+    @property
+    def vouchers(self) -> VoucherService:
+        return self.runtime.vouchers
+
+    @property
+    def draws(self) -> DrawService:
+        return self.runtime.draws
+
+    @property
+    def web(self) -> WebChatService:
+        return self.runtime.web_chat
 
     async def tick(self) -> int:
         """What the scheduler does every second: fire due timers, deliver."""
@@ -203,68 +238,47 @@ def build_world(
     campaigns_dir: Path = ROOT / "campaigns",
     extra_channels: dict[str, OutboundChannel] | None = None,
 ) -> World:
-    """`extra_channels`: push channels besides the recording Telegram one (always reachable
-    addresses, after Telegram in the channel order)."""
+    """`extra_channels`: push channels besides the recording Telegram one, after it in the
+    channel order."""
     clock = clock or ManualClock()
-    texts = MessageTexts(ROOT / "templates")
-    catalog = load_catalog(flows_dir, texts)
-    campaigns = load_campaigns(campaigns_dir, texts, catalog)
-    extra = dict(extra_channels or {})
-    directory = channel_directory(Settings(_env_file=None))
-    directory = ChannelDirectory(
-        reach={**directory.reach, **{name: c.capabilities for name, c in extra.items()}},
-        order=(*directory.order, *extra),
-    )
-    presenter = Presenter(texts)
-    writer = OutboxWriter(clock, directory, presenter)
-    runner = SurveyRunner(FlowRegistry(catalog), presenter, clock, writer)
     channel = channel or RecordingChannel()
-    dispatcher = OutboxDispatcher(
+    extra = dict(extra_channels or {})
+    settings = world_settings(flows_dir, campaigns_dir)
+    directory = channel_directory(settings)
+    runtime = assemble(
+        settings,
         db,
-        {"telegram": channel, **extra},
-        {name: RateLimiter(UNLIMITED, limiter_time(clock)) for name in ("telegram", *extra)},
         clock,
-        on_undelivered=DeliveryFallback(db, clock, writer).undelivered,
+        read_shop_files(settings),
+        channels={"telegram": channel, **extra},
+        limiters={
+            name: RateLimiter(UNLIMITED, limiter_time(clock)) for name in ("telegram", *extra)
+        },
+        directory=ChannelDirectory(
+            reach={**directory.reach, **{name: c.capabilities for name, c in extra.items()}},
+            order=(*directory.order, *extra),
+        ),
+        bot_username=lambda: "surveybot_test_bot",
     )
-    conversation = ConversationService(db, runner, clock, dispatcher)
-    links = SurveyLinks("http://shop.test", lambda: "surveybot_test_bot")
-    ingest = IngestService(db, runner.flows, clock, links, "Asia/Ho_Chi_Minh", writer)
-    timers = SurveyTimers(db, runner, clock, dispatcher, "Asia/Ho_Chi_Minh")
-    config = SupportConfig(
-        chat_id=SUPPORT_CHAT,
+    return World(runtime, clock, channel)
+
+
+def world_settings(flows_dir: Path, campaigns_dir: Path) -> Settings:
+    """A shop in Vietnam with a support group, cases in English, a follow-up survey."""
+    return Settings(
+        flows_dir=flows_dir,
+        templates_dir=ROOT / "templates",
+        campaigns_dir=campaigns_dir,
+        telegram_token=None,
+        public_url="http://shop.test",
+        default_timezone=SHOP_TIMEZONE,
+        support_chat_id=SUPPORT_CHAT,
         escalation_chat_id=MANAGERS_CHAT,
-        locale="en",
-        timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        support_locale="en",
+        support_timezone=SHOP_TIMEZONE,
         show_staff_names=False,
         followup_flow="recovery",
-        followup_delay=timedelta(hours=1),
-    )
-    cards = CaseCards(texts, config)
-    cases = CaseService(db, runner, clock, dispatcher, cards, config)
-    relay = CaseRelay(db, cases, cards, clock, dispatcher)
-    shop = ZoneInfo("Asia/Ho_Chi_Minh")
-    vouchers = VoucherService(db, campaigns, runner, clock, shop)
-    runner.hooks.append(cases.on_survey_event)
-    runner.hooks.append(vouchers.on_survey_event)
-    Compensation(cases, vouchers).install()
-    conversation.elsewhere = relay
-    timers.handlers[TimerKind.FOLLOWUP] = cases.start_followup
-    return World(
-        db,
-        clock,
-        catalog,
-        conversation,
-        dispatcher,
-        channel,
-        ingest,
-        timers,
-        cases,
-        relay,
-        CaseSlaWatch(db, cases, clock),
-        campaigns,
-        vouchers,
-        DrawService(db, campaigns, vouchers, clock, shop, dispatcher),
-        WebChatService(db, runner, clock, dispatcher),
+        followup_delay="1h",
     )
 
 

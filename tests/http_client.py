@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app.runtime import Runtime, build_runtime
+from bot.app.http_app import http_app
+from bot.app.runtime import Runtime, build_runtime, close_runtime
 from bot.clock import Clock
 from bot.config import Settings
-from bot.web.app import create_app
 from tests.harness import ROOT
 
 API_KEY = "test-key-1"
@@ -36,14 +36,14 @@ async def make_client(
         settings = Settings(**(values | overrides))
         runtime = await build_runtime(settings, clock)
         runtimes.append(runtime)
-        transport = httpx.ASGITransport(app=create_app(runtime))
+        app = http_app(runtime)
+        app.state.runtime = runtime  # for the tests: the whole world behind the app
+        transport = httpx.ASGITransport(app=app)
         return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
     yield make
     for runtime in runtimes:
-        if runtime.telegram is not None:
-            await runtime.telegram.bot.session.close()
-        await runtime.db.dispose()
+        await close_runtime(runtime)
 
 
 @pytest.fixture

@@ -1,47 +1,36 @@
-"""Wiring: build every part from Settings, then serve until SIGINT/SIGTERM.
+"""The composition root: every part of a running surveybot, built from Settings.
 
-`surveybot run` = HTTP server + Telegram channel (polling or webhook) + scheduler + outbox
-dispatcher, in one process. Without a Telegram token it still serves HTTP and says so.
+`assemble` is the one place where the parts are joined, each given what it needs when it
+is built; `build_runtime` (for `surveybot run` and the CLI) reads the shop's files, opens
+the database and the Telegram bot, then assembles. The tests assemble the same way, with a
+fake channel, their clock and their database (tests/harness.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import secrets
-import signal
-import socket
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 
-import uvicorn
-from aiogram import Bot, Dispatcher
-from aiogram.exceptions import (
-    TelegramNetworkError,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
+from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.channel_capabilities import enabled_channels
-from bot.app.maintenance import prune_processed_updates
-from bot.app.scheduler import create_scheduler, every, on_schedule
+from bot.app.scheduler import create_scheduler
+from bot.app.startup import prepare_schema
 from bot.campaigns.catalog import CampaignCatalog, load_campaigns
 from bot.campaigns.compensation import Compensation
 from bot.campaigns.draws import DrawService
-from bot.campaigns.report import warn_low_pools
 from bot.campaigns.vouchers import VoucherService
 from bot.channels.telegram.capabilities import TELEGRAM
 from bot.channels.telegram.sender import TelegramSender
-from bot.channels.telegram.setup import create_bot, create_dispatcher, publish_commands
+from bot.channels.telegram.setup import create_bot, create_dispatcher
+from bot.channels.telegram.startup import TelegramRuntime, telegram_runtime
 from bot.channels.web.chat import WebChatService
 from bot.clock import Clock, SystemClock
-from bot.config import Settings, TelegramMode
+from bot.config import Settings
 from bot.durations import parse_duration
-from bot.errors import ConfigError, StorageError
 from bot.flows.catalog import FlowCatalog, load_catalog
 from bot.flows.registry import FlowRegistry
 from bot.insight.digest import DigestConfig, DigestService
@@ -51,10 +40,9 @@ from bot.messaging.dispatcher import OutboxDispatcher
 from bot.messaging.fallback import DeliveryFallback
 from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter
 from bot.messaging.presenter import Presenter
-from bot.messaging.rate_limit import RateLimits, limiters_for
+from bot.messaging.rate_limit import RateLimiter, RateLimits, limiters_for
 from bot.messaging.texts import MessageTexts
-from bot.storage import migrate
-from bot.storage.database import Database, storage_errors
+from bot.storage.database import Database
 from bot.storage.repositories.timers import TimerKind
 from bot.support.cards import CaseCards, SupportConfig
 from bot.support.cases import CaseService
@@ -66,17 +54,6 @@ from bot.surveys.links import SurveyLinks
 from bot.surveys.runner import SurveyRunner
 from bot.surveys.timers import SurveyTimers
 from bot.surveys.timing import zone
-
-log = logging.getLogger("surveybot")
-
-
-@dataclass
-class TelegramRuntime:
-    bot: Bot
-    dispatcher: Dispatcher
-    webhook: bool
-    webhook_secret: str
-    username: str | None = None
 
 
 @dataclass
@@ -113,117 +90,31 @@ class Runtime:
         return {"telegram": "webhook" if self.telegram.webhook else "polling"}
 
 
-async def prepare_schema(db: Database) -> None:
-    """SQLite (the embedded default) is created/upgraded on the spot; PostgreSQL must be
-    upgraded on purpose (`surveybot db upgrade`), so several workers never race to migrate."""
-    async with storage_errors(db):
-        current = await migrate.current_revision(db)
-    head = migrate.head_revision()
-    if current == head:
-        return
-    if db.is_sqlite:
-        async with storage_errors(db):
-            await migrate.upgrade(db)
-        log.info("database %s at revision %s", "created" if current is None else "upgraded", head)
-        return
-    raise StorageError(
-        f"the database schema is at {current or 'nothing'} but this surveybot needs {head}; "
-        "run `surveybot db upgrade` first"
-    )
+@dataclass(frozen=True)
+class ShopFiles:
+    """What the shop wrote: message templates, survey flows, incentive campaigns."""
+
+    texts: MessageTexts
+    catalog: FlowCatalog
+    campaigns: CampaignCatalog
+
+
+def read_shop_files(settings: Settings) -> ShopFiles:
+    texts = MessageTexts(settings.templates_dir)
+    catalog = load_catalog(settings.flows_dir, texts, enabled_channels(settings))
+    return ShopFiles(texts, catalog, load_campaigns(settings.campaigns_dir, texts, catalog))
 
 
 async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    clock = clock or SystemClock()
-    texts = MessageTexts(settings.templates_dir)
-    catalog = load_catalog(settings.flows_dir, texts, enabled_channels(settings))
-    campaigns = load_campaigns(settings.campaigns_dir, texts, catalog)
+    files = read_shop_files(settings)  # a broken file is reported before the database is touched
     db = Database(settings.database_url)
     try:
         await prepare_schema(db)
     except BaseException:
         await db.dispose()
         raise
-    flows = FlowRegistry(catalog)
-    presenter = Presenter(texts)
-    channels: dict[str, OutboundChannel] = {}
     bot = create_bot(settings) if settings.telegram_enabled else None
-    if bot is not None:
-        channels["telegram"] = TelegramSender(bot)
-    writer = OutboxWriter(clock, channel_directory(settings), presenter)
-    runner = SurveyRunner(flows, presenter, clock, writer)
-    fallback = DeliveryFallback(db, clock, writer)
-    limits = RateLimits.per_second(
-        settings.rate_global_per_second,
-        settings.rate_chat_per_second,
-        settings.rate_group_per_minute,
-    )
-    outbox = OutboxDispatcher(
-        db,
-        channels,
-        limiters_for(channels, overrides={"telegram": limits}),
-        clock,
-        on_undelivered=fallback.undelivered,
-        lease=timedelta(seconds=settings.delivery_lease_seconds),
-        # The request's timeout, and the second a message may wait for the rate limiter.
-        send_timeout=timedelta(seconds=settings.telegram_timeout_seconds + 1),
-    )
-    conversation = ConversationService(db, runner, clock, outbox)
-    cards = CaseCards(texts, support_config(settings))
-    cases = CaseService(db, runner, clock, outbox, cards, cards.config)
-    relay = CaseRelay(db, cases, cards, clock, outbox)
-    shop_zone = zone(settings.default_timezone, "UTC")
-    insight = Insight(db, catalog, clock, shop_zone)
-    vouchers = VoucherService(db, campaigns, runner, clock, shop_zone)
-    runner.hooks.append(cases.on_survey_event)
-    runner.hooks.append(vouchers.on_survey_event)
-    Compensation(cases, vouchers).install()
-    conversation.elsewhere = relay
-    timers = SurveyTimers(db, runner, clock, outbox, settings.default_timezone)
-    timers.handlers[TimerKind.FOLLOWUP] = cases.start_followup
-    telegram_holder: list[TelegramRuntime] = []
-    links = SurveyLinks(
-        settings.base_url,
-        lambda: telegram_holder[0].username if telegram_holder else None,
-    )
-    runtime = Runtime(
-        settings=settings,
-        clock=clock,
-        db=db,
-        texts=texts,
-        catalog=catalog,
-        flows=flows,
-        presenter=presenter,
-        runner=runner,
-        conversation=conversation,
-        outbox=outbox,
-        scheduler=create_scheduler(),
-        channels=channels,
-        links=links,
-        ingest=IngestService(db, flows, clock, links, settings.default_timezone, writer),
-        timers=timers,
-        cases=cases,
-        relay=relay,
-        sla=CaseSlaWatch(db, cases, clock),
-        campaigns=campaigns,
-        vouchers=vouchers,
-        draws=DrawService(db, campaigns, vouchers, clock, shop_zone, outbox),
-        web_chat=WebChatService(db, runner, clock, outbox),
-        insight=insight,
-        digest=DigestService(db, insight, texts, clock, digest_config(settings), outbox, writer),
-    )
-    if bot is not None:
-        runtime.telegram = TelegramRuntime(
-            bot=bot,
-            dispatcher=create_dispatcher(settings, db, clock, conversation, cases, relay),
-            webhook=settings.telegram_mode == TelegramMode.WEBHOOK,
-            webhook_secret=(
-                settings.telegram_webhook_secret.get_secret_value()
-                if settings.telegram_webhook_secret
-                else secrets.token_urlsafe(32)
-            ),
-        )
-        telegram_holder.append(runtime.telegram)
-    return runtime
+    return assemble(settings, db, clock or SystemClock(), files, bot=bot)
 
 
 @asynccontextmanager
@@ -234,9 +125,134 @@ async def offline_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield runtime
     finally:
-        if runtime.telegram is not None:
-            await runtime.telegram.bot.session.close()
-        await runtime.db.dispose()
+        await close_runtime(runtime)
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    if runtime.telegram is not None:
+        await runtime.telegram.bot.session.close()
+    await runtime.db.dispose()
+
+
+def assemble(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    files: ShopFiles,
+    *,
+    bot: Bot | None = None,
+    channels: Mapping[str, OutboundChannel] | None = None,
+    limiters: Mapping[str, RateLimiter] | None = None,
+    directory: ChannelDirectory | None = None,
+    bot_username: Callable[[], str | None] | None = None,
+) -> Runtime:
+    """Join the parts. `bot` is the Telegram bot when that channel is on; a test passes its
+    own `channels` (a fake Telegram, others), `limiters`, `directory` and `bot_username`."""
+    senders = dict(channels or {})
+    if bot is not None:
+        senders["telegram"] = TelegramSender(bot)
+    flows = FlowRegistry(files.catalog)
+    presenter = Presenter(files.texts)
+    writer = OutboxWriter(clock, directory or channel_directory(settings), presenter)
+    outbox = _outbox(
+        settings, db, clock, senders, limiters or rate_limiters(settings, senders), writer
+    )
+    runner = SurveyRunner(flows, presenter, clock, writer)
+    cards = CaseCards(files.texts, support_config(settings))
+    cases = CaseService(db, runner, clock, outbox, cards, cards.config)
+    relay = CaseRelay(db, cases, cards, clock, outbox)
+    shop_zone = zone(settings.default_timezone, "UTC")
+    vouchers = VoucherService(db, files.campaigns, runner, clock, shop_zone)
+    _connect_both_ways(runner, cases, vouchers)
+    conversation = ConversationService(db, runner, clock, outbox, elsewhere=relay)
+    telegram = None
+    if bot is not None:
+        dispatcher = create_dispatcher(settings, db, clock, conversation, cases, relay)
+        telegram = telegram_runtime(settings, bot, dispatcher)
+    links = SurveyLinks(settings.base_url, bot_username or _username_of(telegram))
+    insight = Insight(db, files.catalog, clock, shop_zone)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        db=db,
+        texts=files.texts,
+        catalog=files.catalog,
+        flows=flows,
+        presenter=presenter,
+        runner=runner,
+        conversation=conversation,
+        outbox=outbox,
+        scheduler=create_scheduler(),
+        channels=senders,
+        links=links,
+        ingest=IngestService(db, flows, clock, links, settings.default_timezone, writer),
+        timers=SurveyTimers(
+            db,
+            runner,
+            clock,
+            outbox,
+            settings.default_timezone,
+            handlers={TimerKind.FOLLOWUP: cases.start_followup},
+        ),
+        cases=cases,
+        relay=relay,
+        sla=CaseSlaWatch(db, cases, clock),
+        campaigns=files.campaigns,
+        vouchers=vouchers,
+        draws=DrawService(db, files.campaigns, vouchers, clock, shop_zone, outbox),
+        web_chat=WebChatService(db, runner, clock, outbox),
+        insight=insight,
+        digest=DigestService(
+            db, insight, files.texts, clock, digest_config(settings), outbox, writer
+        ),
+        telegram=telegram,
+    )
+
+
+def _connect_both_ways(runner: SurveyRunner, cases: CaseService, vouchers: VoucherService) -> None:
+    """The links that go both ways, made once both ends exist: the survey runner hands its
+    closing actions (escalate, reward) to the features built on it, and each compensation
+    campaign puts its "Send voucher" button on the case cards."""
+    runner.hooks.append(cases.on_survey_event)
+    runner.hooks.append(vouchers.on_survey_event)
+    Compensation(cases, vouchers).install()
+
+
+def _outbox(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    channels: Mapping[str, OutboundChannel],
+    limiters: Mapping[str, RateLimiter],
+    writer: OutboxWriter,
+) -> OutboxDispatcher:
+    return OutboxDispatcher(
+        db,
+        channels,
+        limiters,
+        clock,
+        on_undelivered=DeliveryFallback(db, clock, writer).undelivered,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        # The request's timeout, and the second a message may wait for the rate limiter.
+        send_timeout=timedelta(seconds=settings.telegram_timeout_seconds + 1),
+    )
+
+
+def _username_of(telegram: TelegramRuntime | None) -> Callable[[], str | None]:
+    """The bot's username, for t.me links: known once Telegram has answered at start-up."""
+    return lambda: telegram.username if telegram is not None else None
+
+
+def rate_limiters(
+    settings: Settings, channels: Mapping[str, OutboundChannel]
+) -> dict[str, RateLimiter]:
+    """One limiter per channel from its capabilities; Telegram's from the settings."""
+    telegram = RateLimits.per_second(
+        settings.rate_global_per_second,
+        settings.rate_chat_per_second,
+        settings.rate_group_per_minute,
+    )
+    return limiters_for(channels, overrides={"telegram": telegram})
 
 
 def channel_directory(settings: Settings) -> ChannelDirectory:
@@ -268,234 +284,3 @@ def digest_config(settings: Settings) -> DigestConfig:
         # shop's NPS.
         exclude_flows=(settings.followup_flow,) if settings.followup_flow else (),
     )
-
-
-def listen_socket(host: str, port: int) -> socket.socket:
-    """Bind early, so a busy port is a clear error rather than a log line from deep inside."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); set SURVEYBOT_HTTP_PORT to a "
-            "free port or stop the other program"
-        ) from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn inside our own event loop: we handle the signals, not uvicorn."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-async def serve(runtime: Runtime) -> None:
-    """Run every part until SIGINT/SIGTERM, then stop them in order."""
-    from bot.web.app import create_app
-
-    settings = runtime.settings
-    sock = listen_socket(settings.http_host, settings.http_port)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(runtime),
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
-    )
-    server = _EmbeddedServer(config)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-
-    sign_in = await _demo_sign_in(runtime)
-    await _start_telegram(runtime)
-    schedule_jobs(runtime)
-    runtime.scheduler.start()
-    tasks = [
-        asyncio.create_task(server.serve(sockets=[sock]), name="http"),
-        asyncio.create_task(runtime.outbox.run(), name="outbox"),
-    ]
-    telegram = runtime.telegram
-    if telegram is not None and not telegram.webhook:
-        tasks.append(asyncio.create_task(_poll(telegram), name="telegram-polling"))
-    _announce(runtime, settings.http_host, port, sign_in)
-    waiter = asyncio.create_task(stop.wait(), name="stop-signal")
-    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    failed = [task for task in done if task is not waiter and task.exception() is not None]
-    log.info("stopping")
-    await _shutdown(runtime, server, tasks, waiter)
-    sock.close()
-    if failed:
-        raise failed[0].exception()  # type: ignore[misc]
-
-
-async def _start_telegram(runtime: Runtime) -> None:
-    telegram = runtime.telegram
-    if telegram is None:
-        return
-    try:
-        me = await telegram.bot.get_me()
-    except TelegramUnauthorizedError:
-        await telegram.bot.session.close()
-        raise ConfigError(
-            "Telegram refused SURVEYBOT_TELEGRAM_TOKEN; copy the token from @BotFather again"
-        ) from None
-    except (TelegramNetworkError, TelegramServerError) as exc:
-        await telegram.bot.session.close()
-        raise ConfigError(
-            f"cannot reach the Telegram Bot API at {runtime.settings.telegram_api_url}: {exc}; "
-            "check the network (or SURVEYBOT_TELEGRAM_API_URL)"
-        ) from None
-    telegram.username = me.username
-    await publish_commands(telegram.bot, runtime.texts)
-    if telegram.webhook:
-        url = runtime.settings.telegram_webhook_url
-        assert url, "Settings require a webhook URL in webhook mode"
-        await telegram.bot.set_webhook(
-            url,
-            secret_token=telegram.webhook_secret,
-            allowed_updates=telegram.dispatcher.resolve_used_update_types(),
-        )
-    else:
-        await telegram.bot.delete_webhook(drop_pending_updates=False)
-
-
-async def _poll(telegram: TelegramRuntime) -> None:
-    await telegram.dispatcher.start_polling(
-        telegram.bot, handle_signals=False, close_bot_session=False, polling_timeout=20
-    )
-
-
-def schedule_jobs(runtime: Runtime) -> None:
-    every(
-        runtime.scheduler,
-        "survey-timers",
-        runtime.settings.timer_tick_seconds,
-        runtime.timers.run_due,
-    )
-    every(runtime.scheduler, "case-sla", runtime.settings.sla_check_seconds, runtime.sla.check)
-    every(
-        runtime.scheduler,
-        "voucher-pools",
-        3600,
-        partial(warn_low_pools, runtime.db, list(runtime.campaigns.campaigns.values())),
-    )
-    for campaign in runtime.campaigns.draws():
-        assert campaign.draw is not None
-        on_schedule(
-            runtime.scheduler,
-            f"draw-{campaign.id}",
-            campaign.draw.schedule,
-            runtime.draws.timezone,
-            partial(runtime.draws.run, campaign.id),
-        )
-    schedule_digest(runtime)
-    every(
-        runtime.scheduler,
-        "prune-processed-updates",
-        3600,
-        partial(prune_processed_updates, runtime.db, runtime.clock),
-    )
-
-
-def schedule_digest(runtime: Runtime) -> None:
-    """The weekly digest, when there is a managers' chat and Telegram to post to it."""
-    settings = runtime.settings
-    if settings.managers_chat_id is None or not settings.telegram_enabled:
-        return
-    try:
-        on_schedule(
-            runtime.scheduler,
-            "weekly-digest",
-            settings.digest_schedule,
-            runtime.insight.timezone,
-            runtime.digest.run,
-        )
-    except ValueError as exc:
-        raise ConfigError(
-            f"SURVEYBOT_DIGEST_SCHEDULE {settings.digest_schedule!r} is not a cron expression "
-            f"({exc}); write five fields like '0 9 * * mon'"
-        ) from None
-
-
-def _announce(runtime: Runtime, host: str, port: int, sign_in: str | None = None) -> None:
-    telegram = runtime.telegram
-    if telegram is None:
-        channel = "off (set SURVEYBOT_TELEGRAM_TOKEN to turn it on)"
-    else:
-        mode = "webhook" if telegram.webhook else "polling"
-        channel = f"on, @{telegram.username} ({mode})"
-    default = runtime.catalog.default()
-    flows = ", ".join(
-        f"{flow_id} (default)" if default and flow_id == default.id else flow_id
-        for flow_id in sorted(runtime.catalog.flows)
-    )
-    log.info("surveybot is running")
-    if runtime.settings.demo:
-        log.info("  Try it    http://%s:%s/demo  (a sample survey in your browser)", host, port)
-    log.info("  HTTP      http://%s:%s  (health: /healthz, API docs: /docs)", host, port)
-    if runtime.settings.dashboard:
-        how = sign_in or "sign in as a user from `surveybot users add`"
-        log.info("  Dashboard http://%s:%s/dashboard/  (%s)", host, port, how)
-    log.info("  Telegram  %s", channel)
-    log.info("  Database  %s", runtime.db.describe())
-    log.info("  Flows     %s", flows or "none")
-    log.info("  Campaigns %s", ", ".join(sorted(runtime.campaigns.campaigns)) or "none")
-    support = runtime.settings.support_chat_id
-    if support is None:
-        log.info("  Support   cases are kept, not posted (set SURVEYBOT_SUPPORT_CHAT_ID)")
-    else:
-        log.info("  Support   cases posted to chat %s", support)
-    if runtime.settings.api_key_list:
-        log.info("  API       POST %s/api/v1/events (Bearer key)", runtime.settings.base_url)
-    else:
-        log.warning("  API       refusing all writes: no key set (SURVEYBOT_API_KEYS)")
-
-
-async def _demo_sign_in(runtime: Runtime) -> str | None:
-    """In demo mode, the demo admin's fresh sign-in; otherwise no demo admin at all."""
-    from bot.staff.accounts import Accounts
-    from bot.web.dashboard.demo_admin import demo_admin, retire_demo_admin
-
-    accounts = Accounts(runtime.db, runtime.clock)
-    if not runtime.settings.demo:
-        if await retire_demo_admin(accounts):
-            log.info("demo mode is off: the demo dashboard account is removed")
-        return None
-    login, password = await demo_admin(accounts)
-    return f"demo sign-in: {login} / {password}"
-
-
-async def _shutdown(
-    runtime: Runtime,
-    server: uvicorn.Server,
-    tasks: list[asyncio.Task[None]],
-    waiter: asyncio.Task[bool],
-) -> None:
-    waiter.cancel()
-    telegram = runtime.telegram
-    if telegram is not None and not telegram.webhook:
-        with suppress(RuntimeError):  # polling had not started
-            await telegram.dispatcher.stop_polling()
-    runtime.outbox.stop()
-    server.should_exit = True
-    if runtime.scheduler.running:
-        runtime.scheduler.shutdown(wait=False)
-    # Sends in flight may take their whole timeout; one cancelled after Telegram took it
-    # would be sent again after the restart. Then a moment to write their outcomes.
-    await asyncio.wait(tasks, timeout=runtime.settings.telegram_timeout_seconds + 2)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    if telegram is not None:
-        await telegram.bot.session.close()
-    await runtime.db.dispose()

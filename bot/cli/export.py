@@ -39,7 +39,7 @@ def export_responses(
     ] = None,
 ) -> None:
     """Every response (one row per survey) in the range, newest first."""
-    from bot.app.runtime import prepare_schema
+    from bot.app.startup import prepare_schema
     from bot.cli.common import run_async, settings
     from bot.clock import SystemClock
     from bot.flows.catalog import FlowCatalog

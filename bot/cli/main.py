@@ -36,7 +36,8 @@ app.add_typer(users_app, name="users")
 @app.command()
 def run() -> None:
     """Run surveybot: HTTP server, Telegram channel (when a token is set) and scheduler."""
-    from bot.app.runtime import build_runtime, serve
+    from bot.app.runtime import build_runtime
+    from bot.app.serving import serve
     from bot.logging_setup import configure_logging
 
     config = settings()
@@ -144,7 +145,8 @@ def import_orders(
     ] = "order.delivered",
 ) -> None:
     """Import purchase events from a CSV file; importing the same file twice changes nothing."""
-    from bot.app.runtime import channel_directory, prepare_schema
+    from bot.app.runtime import channel_directory
+    from bot.app.startup import prepare_schema
     from bot.clock import SystemClock
     from bot.flows.catalog import load_catalog
     from bot.flows.registry import FlowRegistry
@@ -185,7 +187,7 @@ def import_orders(
 @app.command()
 def status() -> None:
     """Counts of surveys, timers (pending, due) and deliveries (pending, sent, failed)."""
-    from bot.app.runtime import prepare_schema
+    from bot.app.startup import prepare_schema
     from bot.app.status import SystemStatus, system_status
     from bot.clock import SystemClock
     from bot.storage.database import Database

@@ -29,7 +29,7 @@ ROLE_HELP = "admin (everything), support (cases, responses), marketer (reports, 
 
 def with_accounts(work: Callable[[Accounts], Awaitable[T]]) -> T:
     """Run `work` with the Accounts of the configured database (created on SQLite)."""
-    from bot.app.runtime import prepare_schema
+    from bot.app.startup import prepare_schema
     from bot.cli.common import run_async, settings
     from bot.clock import SystemClock
     from bot.staff import accounts

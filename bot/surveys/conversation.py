@@ -57,14 +57,19 @@ _UNFINISHED = (SessionStatus.PENDING, SessionStatus.ACTIVE, SessionStatus.SKIPPE
 
 class ConversationService:
     def __init__(
-        self, db: Database, runner: SurveyRunner, clock: Clock, delivery: DeliveryKick
+        self,
+        db: Database,
+        runner: SurveyRunner,
+        clock: Clock,
+        delivery: DeliveryKick,
+        elsewhere: CustomerMessages | None = None,  # support cases, when they are on
     ) -> None:
         self.db = db
         self.runner = runner
         self.clock = clock
         self.delivery = delivery
         self.texts = runner.presenter.texts
-        self.elsewhere: CustomerMessages | None = None  # set when support cases are on
+        self.elsewhere = elsewhere
 
     # ---- starting ---------------------------------------------------------------------
 

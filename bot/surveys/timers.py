@@ -9,7 +9,7 @@ idempotent (it checks the survey's status), so a timer is never acted on twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -40,6 +40,8 @@ class SurveyTimers:
         delivery: DeliveryKick,
         default_timezone: str,
         batch_size: int = 200,
+        # Timer kinds owned by other features (the follow-up of a resolved case...).
+        handlers: Mapping[TimerKind, TimerHandler] | None = None,
     ) -> None:
         self.db = db
         self.runner = runner
@@ -47,8 +49,7 @@ class SurveyTimers:
         self.delivery = delivery
         self.default_timezone = default_timezone
         self.batch_size = batch_size
-        # Timer kinds owned by other features (the follow-up of a resolved case...).
-        self.handlers: dict[TimerKind, TimerHandler] = {}
+        self.handlers = dict(handlers or {})
 
     async def run_due(self) -> int:
         """Fire every due timer (in batches); returns how many fired."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -11,9 +9,7 @@ from pydantic import BaseModel
 from bot.surveys.events import PurchaseEvent
 from bot.web.auth import ApiKeyRoute, bearer_scheme
 from bot.web.errors import error_responses
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+from bot.web.services import services_of
 
 router = APIRouter(
     prefix="/api/v1",
@@ -57,6 +53,6 @@ async def post_event(event: PurchaseEvent, request: Request) -> JSONResponse:
     Idempotent by `id`: sending the same event again returns 200 and the same body, and
     changes nothing; the same id with a different body is refused with 409.
     """
-    runtime: Runtime = request.app.state.runtime
-    result = await runtime.ingest.ingest(event)
+    services = services_of(request)
+    result = await services.ingest.ingest(event)
     return JSONResponse(result.body, status_code=result.status_code)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Security
@@ -23,9 +23,7 @@ from bot.insight.figures import Grouping
 from bot.insight.reports import GROUPS, ResponseFilter, parse_moment
 from bot.web.auth import ApiKeyRoute, bearer_scheme
 from bot.web.errors import error_responses
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+from bot.web.services import services_of
 
 router = APIRouter(
     prefix="/api/v1",
@@ -80,8 +78,8 @@ async def response_filter(
     max_score: Annotated[int | None, Query(ge=0, le=10)] = None,
     has_comment: bool | None = None,
 ) -> ResponseFilter:
-    runtime: Runtime = request.app.state.runtime
-    tz = runtime.insight.timezone
+    services = services_of(request)
+    tz = services.insight.timezone
     start = moment_of(from_, "from", tz, end=False) if from_ else None
     end = moment_of(to, "to", tz, end=True) if to else None
     if start is not None and end is not None and end <= start:
@@ -94,9 +92,9 @@ async def response_filter(
         if not separator or not attribute.strip():
             raise invalid("segment", "write a customer attribute and a value: tier:gold")
         attribute_value = (attribute.strip(), value.strip())
-    if flow is not None and flow not in await runtime.insight.known_flows():
+    if flow is not None and flow not in await services.insight.known_flows():
         raise invalid(
-            "flow", f"no flow {flow!r}; flows: {', '.join(sorted(runtime.catalog.flows))}"
+            "flow", f"no flow {flow!r}; flows: {', '.join(sorted(services.catalog.flows))}"
         )
     return ResponseFilter(
         flow=flow,
@@ -127,10 +125,10 @@ async def get_metrics(
 ) -> dict[str, Any]:
     """Every figure comes with `n`, the number of answers (or surveys, or cases) behind
     it; with `group_by`, the same figures per group in `groups`."""
-    runtime: Runtime = request.app.state.runtime
+    services = services_of(request)
     try:
         Grouping.parse(group_by)
-        return await runtime.insight.metrics(filters, group_by)
+        return await services.insight.metrics(filters, group_by)
     except ValueError as exc:  # an unknown grouping, or too many periods for the dates
         raise invalid("group_by", str(exc)) from None
 
@@ -144,9 +142,9 @@ async def get_responses(
 ) -> dict[str, Any]:
     """One row per survey that got an answer: when, flow, customer, store, channel, SKUs,
     scores, reason, comment, language; `total` counts all pages."""
-    runtime: Runtime = request.app.state.runtime
-    result = await runtime.insight.responses(filters, page, per_page)
-    return result.to_json(runtime.insight.timezone)
+    services = services_of(request)
+    result = await services.insight.responses(filters, page, per_page)
+    return result.to_json(services.insight.timezone)
 
 
 @router.get(
@@ -166,8 +164,8 @@ async def export_responses(
     filters: Filters,
     format: Annotated[ExportFormat, Query(description="csv or xlsx")] = ExportFormat.CSV,
 ) -> StreamingResponse:
-    runtime: Runtime = request.app.state.runtime
-    insight = runtime.insight
+    services = services_of(request)
+    insight = services.insight
     name = f"responses-{insight.clock.now().astimezone(insight.timezone):%Y%m%d-%H%M}"
     headers = {"Content-Disposition": f'attachment; filename="{name}.{format.value}"'}
     rows = insight.rows(filters)

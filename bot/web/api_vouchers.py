@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, Security, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -14,9 +14,7 @@ from bot.storable_text import StorableText
 from bot.storage.models import Voucher
 from bot.web.auth import ApiKeyRoute, bearer_scheme
 from bot.web.errors import error_responses
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+from bot.web.services import WebServices, services_of
 
 router = APIRouter(
     prefix="/api/v1",
@@ -50,13 +48,13 @@ class VoucherOut(BaseModel):
     redeemed_order: str | None
 
 
-def _out(runtime: Runtime, voucher: Voucher) -> VoucherOut:
-    campaign = runtime.campaigns.get(voucher.campaign_id)
+def _out(services: WebServices, voucher: Voucher) -> VoucherOut:
+    campaign = services.campaigns.get(voucher.campaign_id)
     return VoucherOut(
         code=voucher.code,
         campaign=voucher.campaign_id,
         campaign_name=campaign.name if campaign else None,
-        status=runtime.vouchers.state(voucher).value,
+        status=services.vouchers.state(voucher).value,
         percent=voucher.percent,
         amount=voucher.amount,
         currency=voucher.currency,
@@ -77,11 +75,11 @@ _UNKNOWN = "no voucher has this code"
     summary="Look a voucher up (point of sale)",
 )
 async def get_voucher(code: Code, request: Request) -> VoucherOut:
-    runtime: Runtime = request.app.state.runtime
-    voucher = await runtime.vouchers.lookup(code)
+    services = services_of(request)
+    voucher = await services.vouchers.lookup(code)
     if voucher is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, _UNKNOWN)
-    return _out(runtime, voucher)
+    return _out(services, voucher)
 
 
 @router.post(
@@ -106,11 +104,11 @@ async def get_voucher(code: Code, request: Request) -> VoucherOut:
 )
 async def redeem_voucher(code: Code, body: RedeemIn, request: Request) -> VoucherOut:
     """Exactly one of any number of concurrent redemptions of a code succeeds."""
-    runtime: Runtime = request.app.state.runtime
-    outcome, voucher = await runtime.vouchers.redeem(code, body.order_id)
+    services = services_of(request)
+    outcome, voucher = await services.vouchers.redeem(code, body.order_id)
     if outcome == Redemption.REDEEMED:
         assert voucher is not None
-        return _out(runtime, voucher)
+        return _out(services, voucher)
     if outcome == Redemption.UNKNOWN or voucher is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, _UNKNOWN)
     if outcome == Redemption.ALREADY:

@@ -1,33 +1,34 @@
-"""The HTTP application. Routes are thin: parse, call a service, answer."""
+"""The HTTP application. Routes are thin: parse, call a service, answer.
+
+The channels' own routes (a webhook, the web chat) are handed in by the composition root:
+this package knows no channel.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from bot.channels.telegram import webhook as telegram_webhook
-from bot.channels.web import qr
-from bot.channels.web import routes as webchat
 from bot.web import api_events, api_insight, api_vouchers, dashboard, pages
 from bot.web.error_boundary import ErrorBoundary
 from bot.web.errors import error_responses, install_error_handlers
 from bot.web.limits import MAX_BODY_BYTES, BodySizeLimit
 from bot.web.readable_text import UrlTextGuard
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+from bot.web.services import WebServices, services_of
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(services: WebServices, *, routers: Sequence[APIRouter]) -> FastAPI:
+    """The app over `services`, with the API, the dashboard and the channels' `routers`."""
     app = FastAPI(
         title="surveybot",
         summary="Post-purchase surveys in the messenger customers already use.",
         version="0.1.0",
     )
-    app.state.runtime = runtime
+    app.state.services = services
     # The last added runs first: errors are caught around everything, an unreadable URL is
     # refused before the body is read, an oversized body before a route sees it.
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
@@ -44,15 +45,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     async def healthz(request: Request) -> JSONResponse:
         """Liveness and readiness: the database answers, and which channels are on."""
-        runtime: Runtime = request.app.state.runtime
+        services = services_of(request)
         body: dict[str, Any] = {
             "status": "ok",
             "database": "ok",
-            "channels": runtime.channel_states(),
-            "flows": sorted(runtime.catalog.flows),
+            "channels": services.channel_states(),
+            "flows": sorted(services.catalog.flows),
         }
         try:
-            async with runtime.db.reading() as tx:
+            async with services.db.reading() as tx:
                 await tx.session.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means "not ready"
             body.update(status="unavailable", database=type(exc).__name__)
@@ -64,8 +65,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(api_vouchers.router)
     app.include_router(api_insight.router)
     app.include_router(dashboard.router)
-    app.include_router(webchat.router)
-    app.include_router(qr.router)
     app.include_router(pages.router)
-    app.include_router(telegram_webhook.router)
+    for router in routers:
+        app.include_router(router)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import Response
@@ -18,9 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.web.readable_text import NOT_UTF8
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+from bot.web.services import services_of
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -30,8 +28,8 @@ bearer_scheme = HTTPBearer(
 
 
 async def require_api_key(request: Request) -> None:
-    runtime: Runtime = request.app.state.runtime
-    keys = runtime.settings.api_key_list
+    services = services_of(request)
+    keys = services.settings.api_key_list
     if not keys:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

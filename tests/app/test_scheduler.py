@@ -2,7 +2,8 @@
 
 import pytest
 
-from bot.app.runtime import build_runtime, schedule_jobs
+from bot.app.jobs import schedule_jobs
+from bot.app.runtime import build_runtime
 from bot.app.scheduler import create_scheduler, every
 from bot.config import Settings
 from tests.harness import ROOT

@@ -111,9 +111,12 @@ async def test_two_workers_send_two_thousand_due_surveys_exactly_once(
 ):
     if not database_url.startswith("postgresql"):
         pytest.skip("several workers share PostgreSQL (SQLite is the one-process default)")
+    from bot.app.runtime import channel_directory
     from bot.clock import SystemClock
+    from bot.config import Settings
     from bot.flows.catalog import load_catalog
     from bot.flows.registry import FlowRegistry
+    from bot.messaging.outbox_writer import OutboxWriter
     from bot.messaging.texts import MessageTexts
     from bot.surveys.events import PurchaseEvent
     from bot.surveys.ingest import IngestService
@@ -130,6 +133,7 @@ async def test_two_workers_send_two_thousand_due_surveys_exactly_once(
         SystemClock(),
         SurveyLinks("http://x", lambda: None),
         "Asia/Ho_Chi_Minh",
+        OutboxWriter(SystemClock(), channel_directory(Settings(_env_file=None))),
     )
     for n, chat in enumerate(chats):
         due_now = datetime.now(UTC) - timedelta(seconds=2)  # the flow's delay ago

@@ -18,9 +18,9 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.python.asgi import shutdown_lifespans
 from starlette.types import Receive, Scope, Send
 
+from bot.app.http_app import http_app
 from bot.app.runtime import Runtime, build_runtime
 from bot.config import Settings
-from bot.web.app import create_app
 from tests.harness import ROOT
 from tests.hostile.conftest import FuzzTally
 from tests.http_client import API_KEY
@@ -73,7 +73,7 @@ class BuiltWhereItRuns:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.runtime = await build_runtime(self.settings)
-                self.app = create_app(self.runtime)
+                self.app = http_app(self.runtime)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.runtime is not None:

@@ -17,7 +17,7 @@ from bot.storable_text import without_nul
 from bot.surveys.events import field_errors
 
 if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+    from bot.channels.telegram.startup import TelegramRuntime
 
 router = APIRouter()
 
@@ -27,8 +27,7 @@ _LARGEST_ID = 2**63 - 1
 
 @router.post("/telegram/webhook", include_in_schema=False)
 async def telegram_webhook(request: Request) -> dict[str, Any]:
-    runtime: Runtime = request.app.state.runtime
-    telegram = runtime.telegram
+    telegram: TelegramRuntime | None = request.app.state.services.telegram
     if telegram is None or not telegram.webhook:
         raise HTTPException(404, "webhook mode is off")
     # Bytes, not str: compare_digest refuses a str with characters beyond ASCII, and the

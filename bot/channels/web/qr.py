@@ -4,18 +4,16 @@ the survey can still be answered: the code of a closed one is 410, like its link
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import segno
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from bot.channels.web.chat import LinkState
+from bot.channels.web.services import chat_services_of
 from bot.storage.repositories.surveys import TOKEN_MAX_LENGTH
 from bot.web.errors import error_responses
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
 
 router = APIRouter(tags=["links"])
 
@@ -50,15 +48,15 @@ async def survey_qr_code(
         "on, else the web.",
     ),
 ) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    services = chat_services_of(request)
     if len(token) > TOKEN_MAX_LENGTH:
         raise HTTPException(404, _UNKNOWN)
-    state = await runtime.web_chat.link_state(token)
+    state = await services.web_chat.link_state(token)
     if state is LinkState.UNKNOWN:
         raise HTTPException(404, _UNKNOWN)
     if state is LinkState.CLOSED:
         raise HTTPException(410, "this survey is closed")
-    links = runtime.links
+    links = services.links
     target = {"auto": links.preferred, "web": links.web, "telegram": links.telegram}[to](token)
     if target is None:
         raise HTTPException(404, "the Telegram channel is off (SURVEYBOT_TELEGRAM_TOKEN)")

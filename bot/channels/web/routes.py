@@ -3,22 +3,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from bot.app.demo import demo_survey
 from bot.channels.web.chat import ChatPage, PageState
+from bot.channels.web.demo import demo_survey
 from bot.channels.web.html import to_web_html
+from bot.channels.web.services import WebChatServices, chat_services_of
 from bot.flows.schema import TEXT_ANSWER_LIMIT
 from bot.storable_text import has_nul, without_nul
 from bot.storage.repositories.surveys import TOKEN_MAX_LENGTH
 from bot.web.dashboard.page_context import templates_at
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,10 +73,12 @@ def _languages(request: Request) -> list[str]:
     return [language for language in wanted if language]
 
 
-def _render(request: Request, runtime: Runtime, token: str, page: ChatPage) -> HTMLResponse:
+def _render(
+    request: Request, services: WebChatServices, token: str, page: ChatPage
+) -> HTMLResponse:
     locale = page.locale if page.locale in LABELS else "en"
     status = {PageState.UNKNOWN: 404}.get(page.state, 200)
-    response = templates_at(runtime.settings.templates_dir / "web").TemplateResponse(
+    response = templates_at(services.settings.templates_dir / "web").TemplateResponse(
         request,
         "chat.html",
         {
@@ -89,7 +87,7 @@ def _render(request: Request, runtime: Runtime, token: str, page: ChatPage) -> H
             "t": LABELS[locale],
             "lang": locale,
             "html": to_web_html,
-            "shop": runtime.texts.phrase("shop_name", locale),
+            "shop": services.texts.phrase("shop_name", locale),
         },
         status_code=status,
     )
@@ -101,22 +99,22 @@ def _render(request: Request, runtime: Runtime, token: str, page: ChatPage) -> H
 
 @router.get("/s/{token}", response_class=HTMLResponse)
 async def chat_page(token: str, request: Request) -> HTMLResponse:
-    runtime: Runtime = request.app.state.runtime
+    services = chat_services_of(request)
     languages = _languages(request)
     if len(token) > TOKEN_MAX_LENGTH:
-        page = ChatPage(PageState.UNKNOWN, runtime.web_chat.fallback_locale(languages))
+        page = ChatPage(PageState.UNKNOWN, services.web_chat.fallback_locale(languages))
     else:
-        page = await runtime.web_chat.open(token, languages)
-    return _render(request, runtime, token, page)
+        page = await services.web_chat.open(token, languages)
+    return _render(request, services, token, page)
 
 
 @router.get("/demo")
 async def demo(request: Request) -> Response:
     """Demo mode: a sample purchase, and its survey opened in the browser."""
-    runtime: Runtime = request.app.state.runtime
-    if not runtime.settings.demo:
+    services = chat_services_of(request)
+    if not services.settings.demo:
         raise HTTPException(404, "demo mode is off (make run turns it on: SURVEYBOT_DEMO=1)")
-    token = await demo_survey(runtime.ingest, runtime.clock.now().isoformat())
+    token = await demo_survey(services.ingest, services.clock.now().isoformat())
     if token is None:
         raise HTTPException(404, "no flow is triggered by order.delivered to demonstrate")
     return RedirectResponse(f"/s/{token}", status_code=303)
@@ -127,12 +125,12 @@ async def chat_answer(token: str, request: Request) -> Response:
     """One tap or one message, then back to the page (post/redirect/get: a reload sends
     nothing). The form is read leniently: whatever a browser or a hand-made post sends,
     an answer that does not fit the open question is ignored, never a 4xx page."""
-    runtime: Runtime = request.app.state.runtime
+    services = chat_services_of(request)
     if len(token) <= TOKEN_MAX_LENGTH:
         form = await request.form()
         action = _field(form, "action", 16) or "answer"
         visit = _visit(_field(form, "visit", 12))
-        chat = runtime.web_chat
+        chat = services.web_chat
         if action == "start":
             await chat.start(token, _languages(request))
         elif visit is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,11 +22,26 @@ from sqlalchemy.orm import aliased
 from bot.storage.dialect import is_postgres
 from bot.storage.models import OutboxMessage
 
-if TYPE_CHECKING:
-    from bot.messaging.outcomes import Outcome
-
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 UNDELIVERED = (PENDING, SENDING)
+
+
+class RecordedOutcome(Protocol):
+    """What `record` reads of a delivery's outcome (the dispatcher's `Outcome` has it):
+    declared here so storage needs nothing from the layers above it."""
+
+    @property
+    def row_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def message_id(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def retry_in(self) -> float: ...
+    @property
+    def failed_attempt(self) -> bool: ...
 
 
 class OutboxRepository:
@@ -88,7 +103,7 @@ class OutboxRepository:
         return {row.id: row for row in (await self.session.execute(statement)).scalars()}
 
     async def record(
-        self, outcomes: Sequence[Outcome], rows: dict[int, OutboxMessage], now: datetime
+        self, outcomes: Sequence[RecordedOutcome], rows: dict[int, OutboxMessage], now: datetime
     ) -> None:
         """Write outcomes in one go (an UPDATE per row, one round of statements)."""
         changes = []

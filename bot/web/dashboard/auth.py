@@ -54,7 +54,7 @@ async def login_form(request: Request, context: Context) -> Response:
 @router.post("/login")
 async def login(request: Request, context: Context) -> Response:
     form = await request.form()
-    settings = context.runtime.settings
+    settings = context.services.settings
     expected = read_cookie(request, settings, LOGIN_CSRF_COOKIE)
     target = form.get("next")
     next_path = target if isinstance(target, str) and not has_nul(target) else None
@@ -70,7 +70,7 @@ async def login(request: Request, context: Context) -> Response:
         # unread and uncounted, and not echoed back into the form.
         return _form(context, next_path, status=400, error=context.t["bad_request"])
     address = request.client.host if request.client else "unknown"
-    accounts = Accounts(context.runtime.db, context.runtime.clock)
+    accounts = Accounts(context.services.db, context.services.clock)
     outcome = await accounts.sign_in(login_value, password, address)
     if not isinstance(outcome, Account):
         if outcome.throttled and outcome.retry_after is not None:
@@ -100,7 +100,7 @@ async def logout(request: Request, context: Context) -> Response:
         raise Refusal(403, "forbidden_title", "form_expired")
     await context.sessions().close(viewer)
     response = RedirectResponse(f"{LOGIN_PATH}?signed_out=1", status_code=303)
-    delete_cookie(response, context.runtime.settings, SESSION_COOKIE)
+    delete_cookie(response, context.services.settings, SESSION_COOKIE)
     context.finish(response)
     return response
 
@@ -114,7 +114,7 @@ def _form(
     login: str = "",
 ) -> Response:
     """The sign-in form, with a fresh double-submit CSRF token in a cookie and the form."""
-    settings = context.runtime.settings
+    settings = context.services.settings
     token = read_cookie(context.request, settings, LOGIN_CSRF_COOKIE) or new_token()
     context.cookies.append((LOGIN_CSRF_COOKIE, token, 3600))
     signed_out = context.request.query_params.get("signed_out") == "1"

@@ -22,11 +22,11 @@ CampaignsContext = Annotated[PageContext, Depends(for_page(Page.CAMPAIGNS))]
 async def campaigns_page(
     context: CampaignsContext,
 ) -> HTMLResponse:
-    runtime = context.runtime
-    today = runtime.clock.now().astimezone(runtime.vouchers.timezone).date()
+    services = context.services
+    today = services.clock.now().astimezone(services.vouchers.timezone).date()
     rows = []
-    for campaign in sorted(runtime.campaigns.campaigns.values(), key=lambda c: c.id):
-        report = await campaign_report(runtime.db, campaign)
+    for campaign in sorted(services.campaigns.campaigns.values(), key=lambda c: c.id):
+        report = await campaign_report(services.db, campaign)
         if report.paused:
             state = "paused"
         elif campaign.running(today):

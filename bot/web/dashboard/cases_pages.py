@@ -22,35 +22,35 @@ STATUSES = ("open", "claimed", "resolved")
 
 @router.get("/cases", response_class=HTMLResponse)
 async def cases_page(context: CasesContext) -> HTMLResponse:
-    runtime = context.runtime
+    services = context.services
     status = context.request.query_params.get("status") or ""
     if status and status not in STATUSES:
         field = context.t["status"]
         raise Refusal(400, "bad_request_title", "bad_choice", field=field, value=status)
     cards = _cards(context)
-    now = runtime.clock.now()
+    now = services.clock.now()
     rows: list[dict[str, Any]] = []
-    async with runtime.db.reading() as tx:
+    async with services.db.reading() as tx:
         for case in await tx.cases.all():
             if status and case.status != status:
                 continue
-            view = await runtime.cases.view(tx, case)
+            view = await services.cases.view(tx, case)
             rows.append(_row(cards, view, case, now))
     return context.render("cases.html", cases=rows, chosen=status, statuses=STATUSES)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, context: CasesContext) -> HTMLResponse:
-    runtime = context.runtime
+    services = context.services
     if not (case_id.isascii() and case_id.isdigit()) or len(case_id) > 18:  # not "²"
         raise Refusal(404, "not_found_title", "not_found")
     cards = _cards(context)
-    now = runtime.clock.now()
-    async with runtime.db.reading() as tx:
+    now = services.clock.now()
+    async with services.db.reading() as tx:
         case = await tx.cases.get(int(case_id))
         if case is None:
             raise Refusal(404, "not_found_title", "not_found")
-        view = await runtime.cases.view(tx, case)
+        view = await services.cases.view(tx, case)
         messages = [
             {
                 "direction": message.direction,
@@ -77,8 +77,8 @@ async def case_page(case_id: str, context: CasesContext) -> HTMLResponse:
 
 
 def _cards(context: PageContext) -> CaseCards:
-    runtime = context.runtime
-    return CaseCards(runtime.texts, replace(runtime.cases.config, locale=context.lang))
+    services = context.services
+    return CaseCards(services.texts, replace(services.cases.config, locale=context.lang))
 
 
 def _row(cards: CaseCards, view: CaseView, case: Case, now: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What every dashboard page needs: the runtime, the language, the signed-in viewer, and
+"""What every dashboard page needs: the services, the language, the signed-in viewer, and
 how a page answers "sign in first" (303 to the sign-in page) or "not for you" (an HTML
 error page, never JSON or a traceback)."""
 
@@ -30,9 +30,10 @@ from bot.web.dashboard.sessions import (
     read_cookie,
     set_cookie,
 )
+from bot.web.services import services_of
 
 if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+    from bot.web.services import WebServices
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class SignInNeeded(Exception):
 @dataclass
 class PageContext:
     request: Request
-    runtime: Runtime
+    services: WebServices
     lang: str
     viewer: Viewer | None
     page: Page | None = None
@@ -75,12 +76,12 @@ class PageContext:
         return LABELS[self.lang]
 
     def sessions(self) -> Sessions:
-        settings = self.runtime.settings
+        settings = self.services.settings
         lifetime = timedelta(hours=settings.dashboard_session_hours)
-        return Sessions(self.runtime.db, self.runtime.clock, lifetime)
+        return Sessions(self.services.db, self.services.clock, lifetime)
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        directory = self.runtime.settings.templates_dir / "pages"
+        directory = self.services.settings.templates_dir / "pages"
         context = {
             "t": self.t,
             "lang": self.lang,
@@ -99,7 +100,7 @@ class PageContext:
 
     def finish(self, response: Response) -> None:
         """Security headers and the cookies this page decided to set."""
-        settings = self.runtime.settings
+        settings = self.services.settings
         for name, value, max_age in self.cookies:
             set_cookie(response, settings, name, value, max_age)
         chosen = self.request.query_params.get("lang")
@@ -131,18 +132,13 @@ class PageContext:
         return links
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def page_context(request: Request) -> PageContext:
     """The context of any dashboard page; 404 while the dashboard is off."""
-    runtime = runtime_of(request)
-    settings = runtime.settings
+    services = services_of(request)
+    settings = services.settings
     remembered = read_cookie(request, settings, LANGUAGE_COOKIE)
     lang = page_language(request, settings.support_locale, remembered)
-    context = PageContext(request, runtime, lang, None)
+    context = PageContext(request, services, lang, None)
     if not settings.dashboard:
         raise Refusal(404, "not_found_title", "off")
     token = read_cookie(request, settings, SESSION_COOKIE)
@@ -188,9 +184,9 @@ def safe_next(value: str | None) -> str:
 def error_page(request: Request, status: int, title: str, message: str, **values: Any) -> Response:
     context: PageContext | None = getattr(request.state, "dashboard", None)
     if context is None:
-        runtime = runtime_of(request)
-        lang = page_language(request, runtime.settings.support_locale)
-        context = PageContext(request, runtime, lang, None)
+        services = services_of(request)
+        lang = page_language(request, services.settings.support_locale)
+        context = PageContext(request, services, lang, None)
     t = context.t
     text = t.get(message, message)
     if values:

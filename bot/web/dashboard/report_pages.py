@@ -34,14 +34,14 @@ TRENDS = (("nps", "nps", -100.0, 100.0), ("csat", "csat", 0.0, 100.0), ("ces", "
 
 
 async def _form(context: PageContext) -> FilterForm:
-    insight = context.runtime.insight
+    insight = context.services.insight
     flows = sorted(await insight.known_flows())
     return parse_filters(context.request.query_params, context.t, insight.timezone, flows)
 
 
 @router.get("/overview", response_class=HTMLResponse)
 async def overview_page(context: OverviewContext) -> HTMLResponse:
-    insight = context.runtime.insight
+    insight = context.services.insight
     form = await _form(context)
     metrics = await insight.metrics(form.filter)
     try:
@@ -72,7 +72,7 @@ async def overview_page(context: OverviewContext) -> HTMLResponse:
 
 @router.get("/responses", response_class=HTMLResponse)
 async def responses_page(context: ResponsesContext) -> HTMLResponse:
-    insight = context.runtime.insight
+    insight = context.services.insight
     form = await _form(context)
     page = await insight.responses(form.filter, form.page, PER_PAGE)
     themes = await insight.themes(form.filter, limit=8)
@@ -82,13 +82,13 @@ async def responses_page(context: ResponsesContext) -> HTMLResponse:
 
 @router.get("/flows", response_class=HTMLResponse)
 async def flows_page(context: FlowsContext) -> HTMLResponse:
-    runtime = context.runtime
+    services = context.services
     form = await _form(context)
     t = context.t
-    default = runtime.catalog.default()
+    default = services.catalog.default()
     flows = []
-    for flow in sorted(runtime.catalog.flows.values(), key=lambda f: f.id):
-        funnel = await runtime.insight.funnel(
+    for flow in sorted(services.catalog.flows.values(), key=lambda f: f.id):
+        funnel = await services.insight.funnel(
             ResponseFilter(flow=flow.id, start=form.filter.start, end=form.filter.end)
         )
         bars = [

@@ -5,17 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.web.dashboard.page_context import PREFIX, DashboardRoute, Refusal, runtime_of
+from bot.web.dashboard.page_context import PREFIX, DashboardRoute, Refusal
+from bot.web.services import services_of
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
 
 
 @router.get("/static/dashboard.css")
 async def stylesheet(request: Request) -> Response:
-    runtime = runtime_of(request)
-    if not runtime.settings.dashboard:
+    services = services_of(request)
+    if not services.settings.dashboard:
         raise Refusal(404, "not_found_title", "off")
-    path = runtime.settings.templates_dir / "pages" / "static" / "dashboard.css"
+    path = services.settings.templates_dir / "pages" / "static" / "dashboard.css"
     try:
         css = path.read_text(encoding="utf-8")
     except OSError:
