@@ -80,20 +80,7 @@ class OutboxWriter:
         route = route or await self.route(tx, customer_id)
         if route is None:
             return None
-        last = None
-        for part in self.fit(route.channel, message, locale):
-            row = await self._add(
-                tx,
-                route.channel,
-                route.address,
-                part,
-                priority=priority,
-                customer_id=customer_id,
-                survey_id=survey_id,
-                routed_because=route.because,
-            )
-            last = row.id
-        return last
+        return await self._add_fitted(tx, route, message, locale, priority, customer_id, survey_id)
 
     def fit(
         self, channel: str, message: OutgoingMessage, locale: str | None
@@ -152,20 +139,10 @@ class OutboxWriter:
     ) -> int | None:
         """The same message again, to another address (its first one did not take it),
         fitted to that one's channel."""
-        last = None
-        for part in self.fit(route.channel, OutgoingMessage.from_payload(message.payload), locale):
-            row = await self._add(
-                tx,
-                route.channel,
-                route.address,
-                part,
-                priority=message.priority,
-                customer_id=message.customer_id,
-                survey_id=message.survey_id,
-                routed_because=route.because,
-            )
-            last = row.id
-        return last
+        again = OutgoingMessage.from_payload(message.payload)
+        return await self._add_fitted(
+            tx, route, again, locale, message.priority, message.customer_id, message.survey_id
+        )
 
     async def on_web_page(
         self,
@@ -188,6 +165,32 @@ class OutboxWriter:
             said_by_customer=said_by_customer,
         )
         return row.id
+
+    async def _add_fitted(
+        self,
+        tx: UnitOfWork,
+        route: Route,
+        message: OutgoingMessage,
+        locale: str | None,
+        priority: int,
+        customer_id: int | None,
+        survey_id: int | None,
+    ) -> int | None:
+        """Each part of the fitted message, in order; the last one's id (None: no part)."""
+        last = None
+        for part in self.fit(route.channel, message, locale):
+            row = await self._add(
+                tx,
+                route.channel,
+                route.address,
+                part,
+                priority=priority,
+                customer_id=customer_id,
+                survey_id=survey_id,
+                routed_because=route.because,
+            )
+            last = row.id
+        return last
 
     async def _add(
         self,
