@@ -129,9 +129,7 @@ def downgrade() -> None:
         )
     bind = op.get_bind()
     inbound = bind.execute(
-        sa.text(
-            "SELECT external_id, received_at FROM inbound_messages WHERE channel = 'telegram'"
-        )
+        sa.text("SELECT external_id, received_at FROM inbound_messages WHERE channel = 'telegram'")
     ).all()
     updates = []
     for external_id, received_at in inbound:
