@@ -100,7 +100,6 @@ class OrderIn(_Strict):
     store: Text64 | None = None
 
 
-CHANNELS = ("telegram", "zalo", "messenger", "whatsapp")  # channels a contact may be on
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 MAX_CONTACTS = 10
 

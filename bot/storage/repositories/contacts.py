@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.dialect import is_postgres
@@ -38,17 +38,6 @@ class ContactRepository:
         """Oldest first: the order they were given in."""
         statement = select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id)
         return list((await self.session.execute(statement)).scalars())
-
-    async def of_customers(self, customer_ids: Sequence[int]) -> dict[int, list[Contact]]:
-        if not customer_ids:
-            return {}
-        statement = (
-            select(Contact).where(Contact.customer_id.in_(set(customer_ids))).order_by(Contact.id)
-        )
-        found: dict[int, list[Contact]] = {}
-        for contact in (await self.session.execute(statement)).scalars():
-            found.setdefault(contact.customer_id, []).append(contact)
-        return found
 
     async def lock_addresses(self, addresses: Sequence[tuple[str, str]]) -> None:
         """Hold these addresses until commit: whoever moves one next waits, then sees this
@@ -101,23 +90,6 @@ class ContactRepository:
         contact.unreachable_at = None
         contact.updated_at = now
         await self.session.flush()
-
-    async def customers_reachable_on(self, channels: Sequence[str]) -> set[int]:
-        """Customers with at least one reachable contact on one of `channels`."""
-        statement = select(Contact.customer_id).where(
-            Contact.channel.in_(list(channels)),
-            Contact.unreachable_at.is_(None),
-            Contact.opted_out_at.is_(None),
-        )
-        return set((await self.session.execute(statement)).scalars())
-
-    async def forget_unreachable_of(self, customer_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(Contact)
-            .where(Contact.customer_id == customer_id, Contact.unreachable_at.is_not(None))
-            .values(unreachable_at=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
 
 
 async def _lock_customers(session: AsyncSession, first: int, other: int | None) -> list[Customer]:
