@@ -258,7 +258,7 @@ def build_world(
             reach={**directory.reach, **{name: c.capabilities for name, c in extra.items()}},
             order=(*directory.order, *extra),
         ),
-        bot_username=lambda: "surveybot_test_bot",
+        start_links={"telegram": lambda token: f"https://t.me/surveybot_test_bot?start={token}"},
     )
     return World(runtime, clock, channel)
 

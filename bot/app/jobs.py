@@ -48,9 +48,9 @@ def schedule_jobs(runtime: Runtime) -> None:
 
 
 def schedule_digest(runtime: Runtime) -> None:
-    """The weekly digest, when there is a managers' chat and Telegram to post to it."""
+    """The weekly digest, when there is a managers' chat and its channel is on here."""
     settings = runtime.settings
-    if settings.managers_chat_id is None or not settings.telegram_enabled:
+    if settings.managers_chat_id is None or runtime.digest.config.channel not in runtime.channels:
         return
     try:
         on_schedule(

@@ -2,8 +2,9 @@
 
 `assemble` is the one place where the parts are joined, each given what it needs when it
 is built; `build_runtime` (for `surveybot run` and the CLI) reads the shop's files, opens
-the database and the Telegram bot, then assembles. The tests assemble the same way, with a
-fake channel, their clock and their database (tests/harness.py).
+the database and the channels the settings turn on (bot/app/channels.py), then assembles.
+The tests assemble the same way, with fake channels, their clock and their database
+(tests/harness.py).
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app.channel_capabilities import enabled_channels
+from bot.app.channels import (
+    ChannelConnection,
+    configured_rate_limits,
+    enabled_channels,
+    open_channels,
+    push_channels,
+)
 from bot.app.scheduler import create_scheduler
 from bot.app.startup import prepare_schema
 from bot.campaigns.catalog import CampaignCatalog, load_campaigns
 from bot.campaigns.compensation import Compensation
 from bot.campaigns.draws import DrawService
 from bot.campaigns.vouchers import VoucherService
-from bot.channels.telegram.capabilities import TELEGRAM
-from bot.channels.telegram.sender import TelegramSender
-from bot.channels.telegram.setup import create_bot, create_dispatcher
-from bot.channels.telegram.startup import TelegramRuntime, telegram_runtime
 from bot.channels.web.chat import WebChatService
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -40,7 +42,7 @@ from bot.messaging.dispatcher import OutboxDispatcher
 from bot.messaging.fallback import DeliveryFallback
 from bot.messaging.outbox_writer import ChannelDirectory, OutboxWriter
 from bot.messaging.presenter import Presenter
-from bot.messaging.rate_limit import RateLimiter, RateLimits, limiters_for
+from bot.messaging.rate_limit import RateLimiter, limiters_for
 from bot.messaging.texts import MessageTexts
 from bot.storage.database import Database
 from bot.storage.repositories.timers import TimerKind
@@ -81,13 +83,15 @@ class Runtime:
     insight: Insight
     digest: DigestService
     web_chat: WebChatService
-    telegram: TelegramRuntime | None = None
-    channels: dict[str, OutboundChannel] = field(default_factory=dict)
+    channels: dict[str, OutboundChannel] = field(default_factory=dict)  # the senders
+    connections: dict[str, ChannelConnection] = field(default_factory=dict)
 
     def channel_states(self) -> dict[str, str]:
-        if self.telegram is None:
-            return {"telegram": "off"}
-        return {"telegram": "webhook" if self.telegram.webhook else "polling"}
+        """Each push channel and how it runs here (`off` when its settings leave it off)."""
+        return {
+            name: connection.state() if (connection := self.connections.get(name)) else "off"
+            for name in push_channels()
+        }
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,7 @@ async def build_runtime(settings: Settings, clock: Clock | None = None) -> Runti
     except BaseException:
         await db.dispose()
         raise
-    bot = create_bot(settings) if settings.telegram_enabled else None
-    return assemble(settings, db, clock or SystemClock(), files, bot=bot)
+    return assemble(settings, db, clock or SystemClock(), files, open_channels(settings))
 
 
 @asynccontextmanager
@@ -129,8 +132,8 @@ async def offline_runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
 
 async def close_runtime(runtime: Runtime) -> None:
-    if runtime.telegram is not None:
-        await runtime.telegram.bot.session.close()
+    for connection in runtime.connections.values():
+        await connection.close()
     await runtime.db.dispose()
 
 
@@ -139,18 +142,19 @@ def assemble(
     db: Database,
     clock: Clock,
     files: ShopFiles,
+    connections: Mapping[str, ChannelConnection] | None = None,
     *,
-    bot: Bot | None = None,
     channels: Mapping[str, OutboundChannel] | None = None,
     limiters: Mapping[str, RateLimiter] | None = None,
     directory: ChannelDirectory | None = None,
-    bot_username: Callable[[], str | None] | None = None,
+    start_links: Mapping[str, Callable[[str], str | None]] | None = None,
 ) -> Runtime:
-    """Join the parts. `bot` is the Telegram bot when that channel is on; a test passes its
-    own `channels` (a fake Telegram, others), `limiters`, `directory` and `bot_username`."""
-    senders = dict(channels or {})
-    if bot is not None:
-        senders["telegram"] = TelegramSender(bot)
+    """Join the parts. `connections`: the channels connected to their platforms; a test
+    passes its own `channels` (senders: a fake Telegram, others), `limiters`, `directory`
+    and `start_links`."""
+    connected = dict(connections or {})
+    senders = {name: connection.sender for name, connection in connected.items()}
+    senders.update(channels or {})
     flows = FlowRegistry(files.catalog)
     presenter = Presenter(files.texts)
     writer = OutboxWriter(clock, directory or channel_directory(settings), presenter)
@@ -165,13 +169,9 @@ def assemble(
     vouchers = VoucherService(db, files.campaigns, runner, clock, shop_zone)
     _connect_both_ways(runner, cases, vouchers)
     conversation = ConversationService(db, runner, clock, outbox, elsewhere=relay)
-    telegram = None
-    if bot is not None:
-        dispatcher = create_dispatcher(settings, db, clock, conversation, cases, relay)
-        telegram = telegram_runtime(settings, bot, dispatcher)
-    links = SurveyLinks(settings.base_url, bot_username or _username_of(telegram))
+    links = SurveyLinks(settings.base_url, start_links or _start_links(connected))
     insight = Insight(db, files.catalog, clock, shop_zone)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         clock=clock,
         db=db,
@@ -205,8 +205,11 @@ def assemble(
         digest=DigestService(
             db, insight, files.texts, clock, digest_config(settings), outbox, writer
         ),
-        telegram=telegram,
+        connections=connected,
     )
+    for connection in connected.values():
+        connection.receive(runtime)
+    return runtime
 
 
 def _connect_both_ways(runner: SurveyRunner, cases: CaseService, vouchers: VoucherService) -> None:
@@ -238,29 +241,24 @@ def _outbox(
     )
 
 
-def _username_of(telegram: TelegramRuntime | None) -> Callable[[], str | None]:
-    """The bot's username, for t.me links: known once Telegram has answered at start-up."""
-    return lambda: telegram.username if telegram is not None else None
+def _start_links(
+    connections: Mapping[str, ChannelConnection],
+) -> dict[str, Callable[[str], str | None]]:
+    return {name: connection.start_link for name, connection in connections.items()}
 
 
 def rate_limiters(
     settings: Settings, channels: Mapping[str, OutboundChannel]
 ) -> dict[str, RateLimiter]:
-    """One limiter per channel from its capabilities; Telegram's from the settings."""
-    telegram = RateLimits.per_second(
-        settings.rate_global_per_second,
-        settings.rate_chat_per_second,
-        settings.rate_group_per_minute,
-    )
-    return limiters_for(channels, overrides={"telegram": telegram})
+    """One limiter per channel from its capabilities, or from the settings where the
+    channel takes them from there (Telegram's SURVEYBOT_RATE_*)."""
+    return limiters_for(channels, overrides=configured_rate_limits(settings))
 
 
 def channel_directory(settings: Settings) -> ChannelDirectory:
     """The push channels messages are routed to, in the shop's order
-    (SURVEYBOT_CHANNEL_ORDER). Telegram is one even in a process without its token (a
-    CSV import next to the running bot): its messages wait in the outbox for the worker
-    that has it, as they always have."""
-    return ChannelDirectory(reach={"telegram": TELEGRAM}, order=settings.channel_order_list)
+    (SURVEYBOT_CHANNEL_ORDER)."""
+    return ChannelDirectory(reach=push_channels(), order=settings.channel_order_list)
 
 
 def support_config(settings: Settings) -> SupportConfig:

@@ -1,6 +1,6 @@
-"""`surveybot run`: serve HTTP, the Telegram channel (polling or webhook), the scheduler and
-the outbox dispatcher in one process until SIGINT/SIGTERM, then stop them in order. Without
-a Telegram token it still serves HTTP and says so."""
+"""`surveybot run`: serve HTTP, the channels the settings turn on (polling or webhooks),
+the scheduler and the outbox dispatcher in one process until SIGINT/SIGTERM, then stop them
+in order. With no channel on (no token) it still serves HTTP and says so."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from bot.app.http_app import http_app
 from bot.app.jobs import schedule_jobs
 from bot.app.runtime import Runtime, close_runtime
 from bot.app.startup import announce, demo_sign_in
-from bot.channels.telegram.startup import poll, start_telegram, stop_polling
 from bot.errors import ConfigError
 
 log = logging.getLogger("surveybot")
@@ -68,17 +67,17 @@ async def serve(runtime: Runtime) -> None:
         loop.add_signal_handler(signum, stop.set)
 
     sign_in = await demo_sign_in(runtime)
-    if runtime.telegram is not None:
-        await start_telegram(runtime.telegram, settings, runtime.texts)
+    for connection in runtime.connections.values():
+        await connection.start()
     schedule_jobs(runtime)
     runtime.scheduler.start()
     tasks = [
         asyncio.create_task(server.serve(sockets=[sock]), name="http"),
         asyncio.create_task(runtime.outbox.run(), name="outbox"),
     ]
-    telegram = runtime.telegram
-    if telegram is not None and telegram.polling:
-        tasks.append(asyncio.create_task(poll(telegram), name="telegram-polling"))
+    for name, connection in runtime.connections.items():
+        for job in connection.background():
+            tasks.append(asyncio.create_task(job, name=f"{name}-inbound"))
     announce(runtime, settings.http_host, port, sign_in)
     waiter = asyncio.create_task(stop.wait(), name="stop-signal")
     done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -97,13 +96,13 @@ async def _shutdown(
     waiter: asyncio.Task[bool],
 ) -> None:
     waiter.cancel()
-    if runtime.telegram is not None:
-        await stop_polling(runtime.telegram)
+    for connection in runtime.connections.values():
+        await connection.stop()
     runtime.outbox.stop()
     server.should_exit = True
     if runtime.scheduler.running:
         runtime.scheduler.shutdown(wait=False)
-    # Sends in flight may take their whole timeout; one cancelled after Telegram took it
+    # Sends in flight may take their whole timeout; one cancelled after the platform took it
     # would be sent again after the restart. Then a moment to write their outcomes.
     await asyncio.wait(tasks, timeout=runtime.settings.telegram_timeout_seconds + 2)
     for task in tasks:

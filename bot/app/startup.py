@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.app.channels import banner_lines
 from bot.errors import StorageError
 from bot.storage import migrate
 from bot.storage.database import Database, storage_errors
@@ -49,12 +50,6 @@ async def demo_sign_in(runtime: Runtime) -> str | None:
 
 
 def announce(runtime: Runtime, host: str, port: int, sign_in: str | None = None) -> None:
-    telegram = runtime.telegram
-    if telegram is None:
-        channel = "off (set SURVEYBOT_TELEGRAM_TOKEN to turn it on)"
-    else:
-        mode = "webhook" if telegram.webhook else "polling"
-        channel = f"on, @{telegram.username} ({mode})"
     default = runtime.catalog.default()
     flows = ", ".join(
         f"{flow_id} (default)" if default and flow_id == default.id else flow_id
@@ -67,7 +62,8 @@ def announce(runtime: Runtime, host: str, port: int, sign_in: str | None = None)
     if runtime.settings.dashboard:
         how = sign_in or "sign in as a user from `surveybot users add`"
         log.info("  Dashboard http://%s:%s/dashboard/  (%s)", host, port, how)
-    log.info("  Telegram  %s", channel)
+    for name, line in banner_lines(runtime.connections):
+        log.info("  %-9s %s", name.capitalize(), line)
     log.info("  Database  %s", runtime.db.describe())
     log.info("  Flows     %s", flows or "none")
     log.info("  Campaigns %s", ", ".join(sorted(runtime.campaigns.campaigns)) or "none")

@@ -100,7 +100,7 @@ def flows_check(
     """Check every flow file, also against the limits of every channel that is on (the
     web chat; Telegram when a token is set); print each problem with file, line and fix.
     Exit 1 on any."""
-    from bot.app.channel_capabilities import enabled_channels
+    from bot.app.channels import enabled_channels
     from bot.campaigns.catalog import check_campaigns, reward_problems
     from bot.flows.catalog import check_directory
     from bot.messaging.texts import MessageTexts
@@ -168,7 +168,7 @@ def import_orders(
                 database,
                 FlowRegistry(catalog),
                 SystemClock(),
-                SurveyLinks(config.base_url, lambda: None),
+                SurveyLinks(config.base_url, {}),
                 config.default_timezone,
                 OutboxWriter(SystemClock(), channel_directory(config)),
             )

@@ -1,8 +1,9 @@
-"""How a customer reaches a survey: a Telegram deep link, a web link, a QR code."""
+"""How a customer reaches a survey: a link that opens it in their app (Telegram's deep
+link), a web link, a QR code."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.storage.models import Survey
@@ -10,13 +11,20 @@ from bot.surveys.engine import SessionStatus
 
 
 class SurveyLinks:
-    def __init__(self, base_url: str, bot_username: Callable[[], str | None]) -> None:
+    def __init__(
+        self, base_url: str, start_links: Mapping[str, Callable[[str], str | None]]
+    ) -> None:
+        """`start_links`: per connected channel, the link that opens a survey in its app
+        (None until the channel knows it, as Telegram's bot name after start-up)."""
         self.base_url = base_url.rstrip("/")
-        self._bot_username = bot_username
+        self._start_links = dict(start_links)
+
+    def in_app(self, channel: str, token: str) -> str | None:
+        link = self._start_links.get(channel)
+        return link(token) if link else None
 
     def telegram(self, token: str) -> str | None:
-        username = self._bot_username()
-        return f"https://t.me/{username}?start={token}" if username else None
+        return self.in_app("telegram", token)
 
     def web(self, token: str) -> str:
         return f"{self.base_url}/s/{token}"

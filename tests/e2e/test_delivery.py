@@ -131,7 +131,7 @@ async def test_two_workers_send_two_thousand_due_surveys_exactly_once(
         db,
         FlowRegistry(catalog),
         SystemClock(),
-        SurveyLinks("http://x", lambda: None),
+        SurveyLinks("http://x", {}),
         "Asia/Ho_Chi_Minh",
         OutboxWriter(SystemClock(), channel_directory(Settings(_env_file=None))),
     )

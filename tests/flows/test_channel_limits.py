@@ -2,7 +2,7 @@
 
 import textwrap
 
-from bot.app.channel_capabilities import enabled_channels
+from bot.app.channels import enabled_channels
 from bot.channels.telegram.capabilities import TELEGRAM
 from bot.channels.web.capabilities import WEB_CHAT
 from bot.config import Settings

@@ -13,11 +13,12 @@ from aiogram.types.update import UpdateTypeLookupError
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import ValidationError
 
+from bot.channels.telegram import CHANNEL
 from bot.storable_text import without_nul
 from bot.surveys.events import field_errors
 
 if TYPE_CHECKING:
-    from bot.channels.telegram.startup import TelegramRuntime
+    from bot.channels.telegram.startup import TelegramConnection
 
 router = APIRouter()
 
@@ -27,7 +28,7 @@ _LARGEST_ID = 2**63 - 1
 
 @router.post("/telegram/webhook", include_in_schema=False)
 async def telegram_webhook(request: Request) -> dict[str, Any]:
-    telegram: TelegramRuntime | None = request.app.state.services.telegram
+    telegram: TelegramConnection | None = request.app.state.services.connections.get(CHANNEL)
     if telegram is None or not telegram.webhook:
         raise HTTPException(404, "webhook mode is off")
     # Bytes, not str: compare_digest refuses a str with characters beyond ASCII, and the
