@@ -244,12 +244,13 @@ def build_world(
     channel = channel or RecordingChannel()
     extra = dict(extra_channels or {})
     settings = world_settings(flows_dir, campaigns_dir)
-    directory = channel_directory(settings)
+    files = read_shop_files(settings)
+    directory = channel_directory(settings, files.catalog)
     runtime = assemble(
         settings,
         db,
         clock,
-        read_shop_files(settings),
+        files,
         channels={"telegram": channel, **extra},
         limiters={
             name: RateLimiter(UNLIMITED, limiter_time(clock)) for name in ("telegram", *extra)
@@ -257,6 +258,7 @@ def build_world(
         directory=ChannelDirectory(
             reach={**directory.reach, **{name: c.capabilities for name, c in extra.items()}},
             order=(*directory.order, *extra),
+            flow_orders=directory.flow_orders,
         ),
         start_links={"telegram": lambda token: f"https://t.me/surveybot_test_bot?start={token}"},
     )

@@ -157,7 +157,7 @@ def assemble(
     senders.update(channels or {})
     flows = FlowRegistry(files.catalog)
     presenter = Presenter(files.texts)
-    writer = OutboxWriter(clock, directory or channel_directory(settings), presenter)
+    writer = OutboxWriter(clock, directory or channel_directory(settings, files.catalog), presenter)
     outbox = _outbox(
         settings, db, clock, senders, limiters or rate_limiters(settings, senders), writer
     )
@@ -255,10 +255,15 @@ def rate_limiters(
     return limiters_for(channels, overrides=configured_rate_limits(settings))
 
 
-def channel_directory(settings: Settings) -> ChannelDirectory:
+def channel_directory(settings: Settings, catalog: FlowCatalog | None = None) -> ChannelDirectory:
     """The push channels messages are routed to, in the shop's order
-    (SURVEYBOT_CHANNEL_ORDER)."""
-    return ChannelDirectory(reach=push_channels(), order=settings.channel_order_list)
+    (SURVEYBOT_CHANNEL_ORDER), and each flow's own order (its `channels` key)."""
+    flows = catalog.flows.values() if catalog else ()
+    return ChannelDirectory(
+        reach=push_channels(),
+        order=settings.channel_order_list,
+        flow_orders={flow.id: tuple(flow.channels) for flow in flows if flow.channels},
+    )
 
 
 def support_config(settings: Settings) -> SupportConfig:

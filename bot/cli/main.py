@@ -170,7 +170,7 @@ def import_orders(
                 SystemClock(),
                 SurveyLinks(config.base_url, {}),
                 config.default_timezone,
-                OutboxWriter(SystemClock(), channel_directory(config)),
+                OutboxWriter(SystemClock(), channel_directory(config, catalog)),
             )
             return await import_csv(path, ingest, event_type)
         finally:

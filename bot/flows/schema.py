@@ -43,6 +43,8 @@ DEFAULT_STALE_MARGIN = timedelta(days=7)
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 OptionId = Annotated[str, StringConstraints(pattern=OPTION_ID_PATTERN)]
 Locale = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN)]
+# The channels a customer can have a contact on (bot.config.CHANNEL_NAMES, the events API's).
+ChannelName = Literal["telegram", "zalo", "messenger", "whatsapp"]
 
 
 def _duration(value: Any) -> timedelta:
@@ -321,9 +323,22 @@ class Flow(_Strict):
         default_factory=MetricCutoffs,
         description="Cut-offs for this flow's reports; leave out for the standard ones.",
     )
+    channels: list[ChannelName] | None = Field(
+        default=None,
+        min_length=1,
+        description="Which channel this flow's customers hear from first, in order (after "
+        "the one they last wrote from); leave out for the shop's SURVEYBOT_CHANNEL_ORDER.",
+    )
     steps: list[Step] = Field(min_length=1)
     # Set by the loader from the file's content, never written by authors.
     version: str = Field(default="", exclude=True, json_schema_extra={"readOnly": True})
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, channels: list[str] | None) -> list[str] | None:
+        if channels is not None and len(set(channels)) != len(channels):
+            raise ValueError("a channel is listed twice; list each once, preferred first")
+        return channels
 
     @field_validator("locales")
     @classmethod

@@ -42,7 +42,13 @@ class DeliveryFallback:
                 log.error("the bot cannot post to %s %s: %s", row.channel, row.address, reason)
                 return
             customer_id = contact.customer_id
-            route = await self.outbox.route(tx, customer_id, passed={(row.channel, row.address)})
+            survey = await tx.surveys.get(row.survey_id) if row.survey_id else None
+            route = await self.outbox.route(
+                tx,
+                customer_id,
+                passed={(row.channel, row.address)},
+                flow_id=survey.flow_id if survey else None,
+            )
             if route is None:
                 await self._nowhere_to_go(tx, customer_id, row, unreachable)
                 log.info(

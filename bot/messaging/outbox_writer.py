@@ -27,10 +27,15 @@ FROM_CUSTOMER = "customer"  # a web chat line the customer wrote, shown on their
 
 @dataclass(frozen=True)
 class ChannelDirectory:
-    """The channels messages can be pushed through, and the shop's order among them."""
+    """The channels messages can be pushed through, the shop's order among them, and the
+    flows that prefer another order (their `channels` key)."""
 
     reach: Mapping[str, ChannelCapabilities] = field(default_factory=dict)
     order: tuple[str, ...] = ()
+    flow_orders: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def order_for(self, flow_id: str | None) -> tuple[str, ...]:
+        return self.flow_orders.get(flow_id or "", self.order)
 
 
 class OutboxWriter:
@@ -47,19 +52,29 @@ class OutboxWriter:
         self.presenter = presenter
 
     async def route(
-        self, tx: UnitOfWork, customer_id: int, passed: Collection[tuple[str, str]] = ()
+        self,
+        tx: UnitOfWork,
+        customer_id: int,
+        passed: Collection[tuple[str, str]] = (),
+        *,
+        flow_id: str | None = None,
     ) -> Route | None:
-        """Where a message to this customer would go now; None: no contact can take it."""
+        """Where a message to this customer would go now (in `flow_id`'s order when that
+        flow has one); None: no contact can take it."""
         contacts = await tx.contacts.of_customer(customer_id)
-        return self.choose(contacts, passed)
+        return self.choose(contacts, passed, flow_id=flow_id)
 
     def choose(
-        self, contacts: Sequence[Contact], passed: Collection[tuple[str, str]] = ()
+        self,
+        contacts: Sequence[Contact],
+        passed: Collection[tuple[str, str]] = (),
+        *,
+        flow_id: str | None = None,
     ) -> Route | None:
         return choose_contact(
             [contact_state(c) for c in contacts],
             self.directory.reach,
-            self.directory.order,
+            self.directory.order_for(flow_id),
             self.clock.now(),
             passed=passed,
         )
@@ -74,11 +89,12 @@ class OutboxWriter:
         survey_id: int | None = None,
         route: Route | None = None,
         locale: str | None = None,
+        flow_id: str | None = None,
     ) -> int | None:
-        """Queue the message on the customer's chosen contact, fitted to its channel (in
-        several parts if its text is long: the id is the last one's, which carries the
-        choices); None when no contact can take it."""
-        route = route or await self.route(tx, customer_id)
+        """Queue the message on the customer's chosen contact (in `flow_id`'s order), fitted
+        to its channel (in several parts if its text is long: the id is the last one's,
+        which carries the choices); None when no contact can take it."""
+        route = route or await self.route(tx, customer_id, flow_id=flow_id)
         if route is None:
             return None
         return await self._add_fitted(tx, route, message, locale, priority, customer_id, survey_id)

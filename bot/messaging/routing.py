@@ -62,17 +62,6 @@ def choose_contact(
     return None
 
 
-def why_unroutable(
-    contacts: Sequence[ContactState],
-    channels: Mapping[str, ChannelCapabilities],
-    now: datetime,
-    passed: Collection[tuple[str, str]] = (),
-) -> str:
-    """Why no contact can be written to (for the record), or "no contact"."""
-    problems = [f"{c.channel} {c.address}: {_why_not(c, channels, now, passed)}" for c in contacts]
-    return "; ".join(problems) or "no contact"
-
-
 def _why_not(
     contact: ContactState,
     channels: Mapping[str, ChannelCapabilities],

@@ -183,7 +183,7 @@ class CaseService:
         original = await tx.surveys.get(case.survey_id)
         if customer is None or original is None or customer.opted_out_at is not None:
             return
-        route = await self.runner.outbox.route(tx, customer.id)
+        route = await self.runner.outbox.route(tx, customer.id, flow_id=flow.id)
         if route is None:
             # A web-only customer is not on the page hours later: nothing would reach them.
             log.info("case follow-up not asked: no contact", extra={"case_id": case.id})

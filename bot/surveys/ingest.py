@@ -116,7 +116,7 @@ class IngestService:
             event_age=now - occurred,
         )
         await self.flows.remember(tx, flow, now)
-        route = await self.outbox.route(tx, customer.id)
+        route = await self.outbox.route(tx, customer.id, flow_id=flow.id)
         reachable = route is not None
         try:
             async with tx.session.begin_nested():

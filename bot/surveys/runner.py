@@ -117,7 +117,10 @@ class SurveyRunner:
         text, buttons = self.presenter.question(flow, step, survey.locale, context, intro=intro)
         message = OutgoingMessage(text, buttons, survey.id, state.visit)
         await self._close_question(tx, survey, customer)
-        if survey.channel == WEB and await self.outbox.route(tx, customer.id) is not None:
+        if (
+            survey.channel == WEB
+            and await self.outbox.route(tx, customer.id, flow_id=survey.flow_id) is not None
+        ):
             # Nobody is looking at a web page left half-way: remind where they chat.
             survey.channel = None
         survey.question_outbox_id = await self.emit(tx, survey, customer, message, BULK_PRIORITY)
@@ -223,9 +226,10 @@ class SurveyRunner:
                     priority=priority,
                     survey_id=survey.id,
                     locale=survey.locale,
+                    flow_id=survey.flow_id,
                 )
             return await self.outbox.on_web_page(tx, survey, message)
-        route = await self.outbox.route(tx, customer.id)
+        route = await self.outbox.route(tx, customer.id, flow_id=survey.flow_id)
         if route is None:
             return None
         survey.channel = route.channel

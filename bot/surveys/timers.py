@@ -141,7 +141,7 @@ class SurveyTimers:
                 extra={"survey_id": survey.id, "reason": survey.skip_reason},
             )
             return
-        route = await self.runner.outbox.route(tx, customer.id)
+        route = await self.runner.outbox.route(tx, customer.id, flow_id=survey.flow_id)
         if route is None:
             survey.channel = None  # left to its link; it still expires
             await self._arm_expiry(tx, survey, flow)

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -26,6 +26,7 @@ from bot.app.runtime import Runtime, build_runtime, channel_directory, rate_limi
 from bot.app.serving import serve
 from bot.app.startup import announce
 from bot.config import CHANNEL_NAMES, Settings
+from bot.flows.schema import ChannelName
 from bot.messaging.capabilities import ChannelCapabilities
 from bot.messaging.channel import Delivery
 from bot.messaging.rate_limit import RateLimits
@@ -148,6 +149,7 @@ async def runtime(plugin: TightPlugin, settings: Settings) -> Runtime:
 def test_every_shipped_channel_that_pushes_has_a_contact_name():
     pushing = {plugin.name for plugin in registry.REGISTERED if plugin.pushes}
     assert pushing <= set(CHANNEL_NAMES)
+    assert get_args(ChannelName) == CHANNEL_NAMES  # what a flow's `channels` may list
 
 
 async def test_a_registered_channel_is_connected_and_joined_to_the_services(

@@ -178,6 +178,22 @@ CASES = [
         id="falls-off-the-end",
     ),
     pytest.param(
+        "id: broken\nname: B\nlocales: [en]\nchannels: [zalo, line]\nsteps:\n"
+        "  - {id: e, kind: end, text: x}\n",
+        4,
+        "channels: Input should be 'telegram', 'zalo', 'messenger' or 'whatsapp'",
+        "docs/flows.md",
+        id="unknown-channel",
+    ),
+    pytest.param(
+        "id: broken\nname: B\nlocales: [en]\nchannels: [zalo, zalo]\nsteps:\n"
+        "  - {id: e, kind: end, text: x}\n",
+        4,
+        "a channel is listed twice",
+        "preferred first",
+        id="channel-listed-twice",
+    ),
+    pytest.param(
         "id: broken\nname: B\nlocales: [en]\nsteps:\n  - id: q\n    kind: csat\n    text: [hi\n",
         8,
         "this is not valid YAML",

@@ -2,7 +2,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.channels.telegram.capabilities import TELEGRAM
-from bot.messaging.routing import ContactState, Route, choose_contact, why_unroutable
+from bot.messaging.routing import ContactState, Route, choose_contact
 from tests.messaging.tight_channel import TIGHT
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -41,7 +41,10 @@ def test_a_channel_that_only_answers_is_used_only_inside_its_window():
     closed = ContactState("messenger", "m2", last_inbound_at=NOW - timedelta(hours=25))
     assert choose_contact([open_window], CHANNELS, ORDER, NOW) == Route("messenger", "m1")
     assert choose_contact([closed], CHANNELS, ORDER, NOW) is None
-    assert why_unroutable([closed], CHANNELS, NOW) == "messenger m2: outside its 24 h window"
+    fallback = ContactState("zalo", "z1")
+    assert choose_contact([closed, fallback], CHANNELS, ("messenger", "zalo"), NOW) == Route(
+        "zalo", "z1", "messenger m2: outside its 24 h window"
+    )
 
 
 def test_a_channel_that_may_start_conversations_ignores_the_window():
@@ -55,8 +58,10 @@ def test_contacts_on_channels_that_are_off_and_opted_out_ones_are_not_used():
         ContactState("zalo", "z1", opted_out_at=NOW),
     ]
     assert choose_contact(contacts, CHANNELS, ORDER, NOW) is None
-    assert why_unroutable(contacts, CHANNELS, NOW) == (
-        "whatsapp +84901234567: channel not enabled; zalo z1: opted out on this channel"
+    everyone = [*contacts, ContactState("telegram", "t1")]
+    route = choose_contact(everyone, CHANNELS, ("zalo", "whatsapp", "telegram"), NOW)
+    assert route is not None and route.because == (
+        "zalo z1: opted out on this channel; whatsapp +84901234567: channel not enabled"
     )
 
 
@@ -68,4 +73,8 @@ def test_a_contact_already_tried_for_this_message_is_not_tried_again():
 
 def test_no_contact_at_all_is_no_route():
     assert choose_contact([], CHANNELS, ORDER, NOW) is None
-    assert why_unroutable([], CHANNELS, NOW) == "no contact"
+
+
+def test_a_flows_own_order_comes_before_the_shops():
+    contacts = [ContactState("telegram", "t1"), ContactState("zalo", "z1")]
+    assert choose_contact(contacts, CHANNELS, ("zalo", "telegram"), NOW) == Route("zalo", "z1")
