@@ -55,7 +55,9 @@ def fit(
     message: OutgoingMessage, capabilities: ChannelCapabilities, wording: FitWording
 ) -> tuple[OutgoingMessage, ...]:
     """The messages that show `message` on a channel with these capabilities, in order
-    (none: a replacement where edits are impossible)."""
+    (none: a replacement where edits are impossible). A message that fits goes as written."""
+    if already_fits(message, capabilities):
+        return (message,)
     if message.replaces is not None and not capabilities.can_edit:
         return ()
     fitted = _fit_choices(message, capabilities, wording)
@@ -73,6 +75,23 @@ def fit(
     else:
         texts = split_text(text, capabilities.max_text_length, capabilities.markup, first_limit)
     return _parts(fitted, texts)
+
+
+def already_fits(message: OutgoingMessage, capabilities: ChannelCapabilities) -> bool:
+    """Whether the channel can show `message` exactly as it is."""
+    if message.replaces is not None and not capabilities.can_edit:
+        return False
+    if capabilities.markup != Markup.TELEGRAM_HTML and ("<" in message.text or "&" in message.text):
+        return False  # markup or entities to convert
+    if message.choice_count > capabilities.max_choices_per_message:
+        return False
+    rows = message.choices
+    if any(len(row) > capabilities.max_choices_per_row for row in rows):
+        return False
+    if any(len(c.label) > capabilities.max_label_length for row in rows for c in row):
+        return False
+    limit = capabilities.max_caption_length if message.photo else capabilities.max_text_length
+    return visible_length(message.text) <= limit
 
 
 # ---- choices ---------------------------------------------------------------------------

@@ -12,10 +12,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.clock import Clock
-from bot.messaging.capabilities import ChannelCapabilities, Markup
+from bot.messaging.capabilities import ChannelCapabilities
 from bot.messaging.message import OutgoingMessage
 from bot.messaging.presenter import Presenter
-from bot.messaging.rich_text import visible_length
 from bot.messaging.routing import ContactState, Route, choose_contact
 from bot.storage.models import Contact, OutboxMessage, Survey
 from bot.storage.unit_of_work import UnitOfWork
@@ -104,8 +103,8 @@ class OutboxWriter:
     ) -> tuple[OutgoingMessage, ...]:
         """`message` as `channel` can show it (none: a replacement it cannot edit in)."""
         capabilities = self.directory.reach.get(channel)
-        if capabilities is None or self.presenter is None or already_fits(message, capabilities):
-            return (message,)  # as written: what fits is never rewritten
+        if capabilities is None or self.presenter is None:
+            return (message,)
         return self.presenter.fit(message, capabilities, locale or DEFAULT_LOCALE)
 
     async def to_staff(
@@ -252,20 +251,3 @@ def contact_state(contact: Contact) -> ContactState:
 
 def _replacing(message: OutgoingMessage, original_id: int) -> OutgoingMessage:
     return replace(message, replaces=original_id)
-
-
-def already_fits(message: OutgoingMessage, capabilities: ChannelCapabilities) -> bool:
-    """Whether the channel can show `message` exactly as it is."""
-    if message.replaces is not None and not capabilities.can_edit:
-        return False
-    if capabilities.markup != Markup.TELEGRAM_HTML and "<" in message.text:
-        return False
-    if message.choice_count > capabilities.max_choices_per_message:
-        return False
-    rows = message.choices
-    if any(len(row) > capabilities.max_choices_per_row for row in rows):
-        return False
-    if any(len(c.label) > capabilities.max_label_length for row in rows for c in row):
-        return False
-    limit = capabilities.max_caption_length if message.photo else capabilities.max_text_length
-    return visible_length(message.text) <= limit

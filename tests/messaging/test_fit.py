@@ -253,3 +253,16 @@ def test_every_shipped_question_fits_the_tight_channel(texts):
             assert part.choice_count <= 3 and all(len(row) <= 3 for row in part.choices)
             assert all(len(c.label) <= 20 for row in part.choices for c in row)
             assert text_length(part.text) <= 640 and "<b>" not in part.text, part.text
+
+
+def test_a_message_that_fits_goes_as_written(presenter):
+    message = OutgoingMessage(
+        "<b>Cảm ơn</b> bạn!", ((Choice("Tốt", "5"), Choice("Tệ", "1")),), survey_id=1
+    )
+    (fitted,) = presenter.fit(message, TELEGRAM, "vi")
+    assert fitted is message
+
+
+def test_entities_on_a_plain_channel_are_converted_even_without_tags(presenter):
+    (fitted,) = presenter.fit(OutgoingMessage("Tom &amp; Jerry"), TIGHT, "en")
+    assert fitted.text == "Tom & Jerry"
