@@ -28,33 +28,18 @@ from bot.app.startup import announce
 from bot.config import CHANNEL_NAMES, Settings
 from bot.flows.schema import ChannelName
 from bot.messaging.capabilities import ChannelCapabilities
-from bot.messaging.channel import Delivery
 from bot.messaging.rate_limit import RateLimits
 from tests.harness import ROOT
+from tests.messaging.push_channel import PushChannel
 from tests.messaging.tight_channel import tight
 
 # Labels as long as the shipped flows' (the tight 20 would fail their check, as it should).
 TIGHT = tight(max_label_length=64)
 
 
-class TightSender:
-    name = "tight"
-    capabilities = TIGHT
-
-    def __init__(self) -> None:
-        self.sent: list[Delivery] = []
-
-    async def deliver(self, delivery: Delivery) -> str | None:
-        self.sent.append(delivery)
-        return str(len(self.sent))
-
-    def is_group(self, address: str) -> bool:
-        return False
-
-
 class TightConnection:
     def __init__(self) -> None:
-        self.sender = TightSender()
+        self.sender = PushChannel("tight", TIGHT)
         self.events: list[str] = []
         self.runtime: Any = None
         self._stopped = asyncio.Event()

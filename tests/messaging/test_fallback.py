@@ -1,19 +1,17 @@
 """A message its address does not take goes to the customer's next contact, with why."""
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.channels.telegram.capabilities import TELEGRAM
 from bot.clock import ManualClock
 from bot.errors import OutsideWindow, Unreachable
-from bot.messaging.channel import Delivery
 from bot.storage.models import OutboxMessage
 from bot.surveys.conversation import Contact
 from bot.surveys.engine import SessionStatus
 from tests.harness import build_world
+from tests.messaging.push_channel import PushChannel
 
 DELIVERED = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 SEND = DELIVERED + timedelta(hours=2)
@@ -21,29 +19,9 @@ CHAT = 123
 OTHER = "other-7"
 
 
-class SecondChannel:
-    """A push channel besides Telegram, addressed by text, that records what it gets."""
-
-    name = "second"
-    capabilities = replace(TELEGRAM, name="second")  # no window: it may write any time
-
-    def __init__(self) -> None:
-        self.sent: list[Delivery] = []
-        self.failures: list[Exception] = []
-
-    def is_group(self, address: str) -> bool:
-        return False
-
-    async def deliver(self, delivery: Delivery) -> str | None:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append(delivery)
-        return f"m-{len(self.sent)}"
-
-
 @pytest.fixture
 async def second():
-    return SecondChannel()
+    return PushChannel("second")
 
 
 @pytest.fixture

@@ -2,42 +2,20 @@
 messages and its fallback follow that order, and a flow without it uses the shop's."""
 
 import shutil
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.channels.telegram.capabilities import TELEGRAM
 from bot.clock import ManualClock
 from bot.errors import Unreachable
-from bot.messaging.channel import Delivery
 from tests.harness import ROOT, build_world
+from tests.messaging.push_channel import PushChannel
 
 DELIVERED = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 SEND = DELIVERED + timedelta(hours=2)
 CHAT = 123
 ZALO_USER = "zalo-user-7"
-
-
-class ZaloLike:
-    """A second push channel named as a contact channel, recording what it gets."""
-
-    name = "zalo"
-    capabilities = replace(TELEGRAM, name="zalo")
-
-    def __init__(self) -> None:
-        self.sent: list[Delivery] = []
-        self.failures: list[Exception] = []
-
-    def is_group(self, address: str) -> bool:
-        return False
-
-    async def deliver(self, delivery: Delivery) -> str | None:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.sent.append(delivery)
-        return f"z-{len(self.sent)}"
 
 
 def flows_preferring(tmp_path: Path, channels: str | None) -> Path:
@@ -70,7 +48,7 @@ async def world_with(database, tmp_path, zalo, channels):
 
 @pytest.fixture
 def zalo():
-    return ZaloLike()
+    return PushChannel("zalo")  # a second channel named as a contact channel
 
 
 async def test_a_flow_preferring_a_channel_is_sent_there_first(database, tmp_path, zalo):
