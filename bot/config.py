@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,28 @@ class Settings(BaseSettings):
         default=None, description="Public HTTPS URL of /telegram/webhook (webhook mode)."
     )
     telegram_webhook_secret: SecretStr | None = Field(default=None)
+    zalo_app_id: str | None = Field(
+        default=None,
+        description="Zalo app id (developers.zalo.me); with the app secret and the OA secret "
+        "key it turns the Zalo channel on.",
+    )
+    zalo_app_secret: SecretStr | None = Field(
+        default=None, description="Zalo app secret: sent as `secret_key` to refresh tokens."
+    )
+    zalo_oa_secret: SecretStr | None = Field(
+        default=None, description="The OA secret key that signs Zalo's webhooks."
+    )
+    zalo_refresh_token: SecretStr | None = Field(
+        default=None,
+        description="The first refresh token (from authorising the app for the OA); each "
+        "refresh rotates it and the new pair is kept in the database.",
+    )
+    zalo_oauth_url: str = Field(default="https://oauth.zaloapp.com")
+    zalo_api_url: str = Field(default="https://openapi.zalo.me")
+    zalo_business_api_url: str = Field(default="https://business.openapi.zalo.me")
+    zalo_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long one Zalo API request may take."
+    )
     database_url: str = Field(default="sqlite+aiosqlite:///./surveybot.db")
     flows_dir: Path = Field(default=Path("./flows"))
     templates_dir: Path = Field(default=Path("./templates"))
@@ -138,7 +161,14 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=False, description="One JSON object per log line.")
     log_level: str = Field(default="INFO")
 
-    @field_validator("telegram_token", mode="before")
+    @field_validator(
+        "telegram_token",
+        "zalo_app_id",
+        "zalo_app_secret",
+        "zalo_oa_secret",
+        "zalo_refresh_token",
+        mode="before",
+    )
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -147,6 +177,35 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("zalo_oauth_url", "zalo_api_url", "zalo_business_api_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        """Zalo's URL settings are base URLs: scheme, host, optional port, no path."""
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not a base URL like https://openapi.zalo.me")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise ValueError(
+                f"{value!r} has a path; give the base URL only (https://openapi.zalo.me), "
+                "surveybot appends Zalo's paths"
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _zalo_is_complete(self) -> Settings:
+        given = {
+            "SURVEYBOT_ZALO_APP_ID": self.zalo_app_id,
+            "SURVEYBOT_ZALO_APP_SECRET": self.zalo_app_secret,
+            "SURVEYBOT_ZALO_OA_SECRET": self.zalo_oa_secret,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if 0 < len(missing) < len(given):
+            raise ValueError(
+                f"the Zalo channel needs {', '.join(missing)} too (from developers.zalo.me: "
+                "the app's id and secret, and the OA secret key under Webhook)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _webhook_is_complete(self) -> Settings:
@@ -234,6 +293,10 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_token is not None
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return self.zalo_app_id is not None
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,6 +16,7 @@ from fastapi import APIRouter
 
 from bot.channels.telegram.plugin import PLUGIN as TELEGRAM
 from bot.channels.web.plugin import PLUGIN as WEB_CHAT
+from bot.channels.zalo.plugin import PLUGIN as ZALO
 from bot.config import Settings
 from bot.messaging.capabilities import ChannelCapabilities
 from bot.messaging.channel import OutboundChannel
@@ -81,7 +82,7 @@ class ChannelPlugin(Protocol):
     def rate_limits(self, settings: Settings) -> RateLimits | None: ...
 
 
-REGISTERED: tuple[ChannelPlugin, ...] = (TELEGRAM, WEB_CHAT)
+REGISTERED: tuple[ChannelPlugin, ...] = (TELEGRAM, ZALO, WEB_CHAT)
 
 
 def enabled_channels(settings: Settings) -> list[ChannelCapabilities]:

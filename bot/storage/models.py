@@ -218,6 +218,26 @@ class InboundMessage(Base):
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ChannelToken(Base):
+    """A channel's OAuth tokens as the platform last rotated them (Zalo: the refresh token
+    works once, so the new pair is stored before it is used). One row per channel; workers
+    refresh under a lock on it."""
+
+    __tablename__ = "channel_tokens"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[datetime | None]
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    refresh_expires_at: Mapped[datetime | None]
+    # A digest of the configured first refresh token this pair descends from: a new one
+    # in the settings (the shop authorised again) replaces the stored pair.
+    seeded_from: Mapped[str | None] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)  # why the last refresh failed
+    failed_at: Mapped[datetime | None]
+
+
 class Event(Base):
     """A purchase event received once: a retry with the same id gets the same answer."""
 

@@ -16,6 +16,7 @@ from bot.storage.repositories.orders import OrderRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.surveys import SurveyRepository
 from bot.storage.repositories.timers import TimerRepository
+from bot.storage.repositories.tokens import TokenRepository
 from bot.storage.repositories.users import LoginThrottleRepository, UserRepository
 from bot.storage.repositories.vouchers import VoucherRepository
 
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.flow_versions = FlowVersionRepository(session)
         self.inbound = InboundRepository(session)
+        self.tokens = TokenRepository(session)
         self.events = EventRepository(session)
         self.timers = TimerRepository(session)
         self.cases = CaseRepository(session)

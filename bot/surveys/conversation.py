@@ -14,7 +14,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.errors import StaleAnswer
 from bot.messaging.locales import choose_locale
-from bot.messaging.message import OutgoingMessage
+from bot.messaging.message import Choice, ChoiceAction, OutgoingMessage
 from bot.messaging.routing import Route
 from bot.storage.database import Database
 from bot.storage.models import Customer, Survey
@@ -50,6 +50,10 @@ class Contact:
     language: str | None = None
     name: str | None = None
 
+
+# What a choice's label can stand for when it comes back as text (a case card's buttons are
+# staff's, never a customer's).
+_BY_LABEL = (ChoiceAction.ANSWER, ChoiceAction.NARROW, ChoiceAction.SKIP, ChoiceAction.STOP)
 
 # Not yet over by their status; a survey past its `expires_at` is over all the same.
 _UNFINISHED = (SessionStatus.PENDING, SessionStatus.ACTIVE, SessionStatus.SKIPPED)
@@ -214,7 +218,7 @@ class ConversationService:
             survey = await tx.surveys.latest_active(customer.id, lock=True) if customer else None
             if survey is not None and customer is not None:
                 survey.channel = contact.channel
-                await self.runner.apply(tx, survey, customer, Typed(text))
+                await self._answer_typed(tx, survey, customer, text)
             else:
                 customer = customer or await self._customer(tx, contact)
                 taken = (
@@ -226,6 +230,54 @@ class ConversationService:
                 if not taken:
                     await self._say(tx, customer, contact, "no_survey")
         self.delivery.kick()
+
+    async def _answer_typed(
+        self, tx: UnitOfWork, survey: Survey, customer: Customer, text: str
+    ) -> None:
+        """A text that is the label of one of the open question's choices counts as that
+        choice: on a channel whose buttons send their label back as a message (Zalo's
+        query buttons), or a customer typing what a button says. Otherwise it is typed."""
+        choice, visit = await self._choice_labelled(tx, survey, text)
+        if choice is None or visit is None:
+            await self.runner.apply(tx, survey, customer, Typed(text))
+        elif choice.action == ChoiceAction.NARROW:
+            await ask_within_band(self.runner, tx, survey, customer, visit, choice.value)
+        elif choice.action == ChoiceAction.SKIP:
+            await self.runner.apply(tx, survey, customer, SkipStep(visit))
+        elif choice.action == ChoiceAction.STOP:
+            await self.runner.apply(tx, survey, customer, StopSurvey())
+        else:
+            await self.runner.apply(tx, survey, customer, Pressed(visit, choice.value))
+
+    async def _choice_labelled(
+        self, tx: UnitOfWork, survey: Survey, text: str
+    ) -> tuple[Choice | None, int | None]:
+        if survey.question_outbox_id is None:
+            return None, None
+        question = await tx.outbox.get(survey.question_outbox_id)
+        if question is None:
+            return None, None
+        wanted = text.strip().casefold()
+        message = OutgoingMessage.from_payload(question.payload)
+        for row in message.choices:
+            for choice in row:
+                if choice.label.strip().casefold() == wanted and choice.action in _BY_LABEL:
+                    return choice, message.visit
+        return None, None
+
+    # ---- what the platform tells ------------------------------------------------------
+
+    async def interacted(self, contact: Contact) -> None:
+        """The customer did something that opens the channel's window without writing (they
+        followed the shop's Zalo OA): a known contact reaches them again."""
+        async with self.db.transaction() as tx:
+            await self._known(tx, contact)
+
+    async def unreachable(self, contact: Contact) -> None:
+        """The platform says this address no longer reaches them (they unfollowed the OA):
+        nothing more goes there until they write again."""
+        async with self.db.transaction() as tx:
+            await tx.contacts.mark_unreachable(contact.channel, contact.address, self.clock.now())
 
     # ---- opting out and help ----------------------------------------------------------
 

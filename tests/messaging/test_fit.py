@@ -257,7 +257,9 @@ def test_every_shipped_question_fits_the_tight_channel(texts):
 
 def test_a_message_that_fits_goes_as_written(presenter):
     message = OutgoingMessage(
-        "<b>Cảm ơn</b> bạn!", ((Choice("Tốt", "5"), Choice("Tệ", "1")),), survey_id=1
+        "<b>Cảm ơn</b> bạn!",
+        ((Choice("Tốt", ChoiceAction.ANSWER, "5"), Choice("Tệ", ChoiceAction.ANSWER, "1")),),
+        survey_id=1,
     )
     (fitted,) = presenter.fit(message, TELEGRAM, "vi")
     assert fitted is message

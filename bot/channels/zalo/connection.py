@@ -1,0 +1,137 @@
+"""The Zalo channel as it runs: the client, the token keeper, the sender for the outbox, and
+the services its webhook hands events to. Nothing polls: Zalo posts to /zalo/webhook."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from fastapi import HTTPException
+
+from bot.channels.zalo import CHANNEL
+from bot.channels.zalo.client import ZaloClient, ZaloEndpoints
+from bot.channels.zalo.sender import ZaloSender
+from bot.channels.zalo.tokens import TokenState, ZaloNotAuthorised, ZaloTokens
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.storage.database import Database
+    from bot.surveys.conversation import ConversationService
+
+log = logging.getLogger("surveybot")
+
+
+class ZaloParts(Protocol):
+    """What the Zalo channel uses of the assembled surveybot."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def conversation(self) -> ConversationService: ...
+
+
+class ZaloConnection:
+    def __init__(self, settings: Settings) -> None:
+        assert settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret
+        self.settings = settings
+        self.app_id = settings.zalo_app_id
+        self.oa_secret = settings.zalo_oa_secret.get_secret_value()
+        self.client = ZaloClient(
+            ZaloEndpoints(
+                settings.zalo_oauth_url, settings.zalo_api_url, settings.zalo_business_api_url
+            ),
+            settings.zalo_app_id,
+            settings.zalo_app_secret.get_secret_value(),
+            settings.zalo_timeout_seconds,
+        )
+        self._parts: ZaloParts | None = None
+        self._tokens: ZaloTokens | None = None
+        self._sender: ZaloSender | None = None
+        self.last_webhook_at: datetime | None = None
+        self.token_state = TokenState(None, None, None)
+
+    @property
+    def parts(self) -> ZaloParts:
+        assert self._parts is not None, "receive() joins the channel to the services"
+        return self._parts
+
+    @property
+    def tokens(self) -> ZaloTokens:
+        assert self._tokens is not None, "receive() joins the channel to the services"
+        return self._tokens
+
+    @property
+    def sender(self) -> ZaloSender:
+        """Built when the services exist (its tokens live in the database)."""
+        assert self._sender is not None, "receive() joins the channel to the services"
+        return self._sender
+
+    def receive(self, parts: ZaloParts) -> None:
+        self._parts = parts
+        seed = self.settings.zalo_refresh_token
+        self._tokens = ZaloTokens(
+            parts.db, parts.clock, self.client, seed.get_secret_value() if seed else None
+        )
+        self._sender = ZaloSender(self.client, self._tokens)
+
+    async def once(self, external_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Handle an event once: a replay (same id) is dropped. When handling fails the
+        record is undone and Zalo is asked to retry (503), so nothing is lost."""
+        parts = self.parts
+        async with parts.db.transaction() as tx:
+            first = await tx.inbound.first_time(CHANNEL, external_id, parts.clock.now())
+        if not first:
+            work.close()
+            return
+        try:
+            await work
+        except Exception:
+            log.exception("a Zalo event could not be handled; Zalo will retry it")
+            async with parts.db.transaction() as tx:
+                await tx.inbound.forget(CHANNEL, external_id)
+            raise HTTPException(503, "not handled; retry") from None
+
+    def saw_webhook(self) -> None:
+        self.last_webhook_at = self.parts.clock.now()
+
+    def state(self) -> str:
+        return "webhook" if self.token_state.last_error is None else "not authorised"
+
+    def describe(self) -> str:
+        state = self.token_state
+        if state.last_error is not None:
+            return f"NOT AUTHORISED: {state.last_error}"
+        expires = state.access_expires_at
+        until = expires.isoformat(timespec="minutes") if expires else "?"
+        by = state.refresh_expires_at.date().isoformat() if state.refresh_expires_at else "?"
+        return (
+            f"on, app {self.app_id} (webhook /zalo/webhook; token valid until {until}, "
+            f"re-authorise by {by})"
+        )
+
+    def start_link(self, token: str) -> str | None:
+        return None  # an OA has no deep link that carries a survey token
+
+    async def start(self) -> None:
+        """Get a working access token now, so a dead refresh token is said at start-up
+        (loudly, in the banner) rather than at the first send. It does not stop the other
+        channels."""
+        try:
+            await self.tokens.access_token()
+        except ZaloNotAuthorised as exc:
+            log.error("Zalo: %s", exc)
+        self.token_state = await self.tokens.state()
+
+    def background(self) -> list[Coroutine[Any, Any, None]]:
+        return []
+
+    async def stop(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        await self.client.close()

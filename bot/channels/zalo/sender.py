@@ -1,0 +1,112 @@
+"""Delivers outbox messages as Zalo consultation messages and translates Zalo's errors.
+
+A message's choices become query buttons whose payload is their label: Zalo sends it back
+as the customer's own message, so the chat shows what they chose (a sent message cannot be
+edited to say so), and the conversation service takes a label of the open question as
+that choice. A link becomes an "open URL" button while there is room (5 buttons), else it
+is written under the text. A photo is not sent: its text goes alone.
+
+Errors (docs/channels/zalo.md has the sources): -213 not a follower (or unfollowed), -217,
+-227 inactive over 45 days, -232, -244 -> Unreachable; -230 no interaction in the last 7
+days -> OutsideWindow; -32 the app's per-minute call limit, -211 out of quota, -234 no
+sends between 22:00 and 06:00 -> RetryLater; -216 invalid, -220 expired access token or
+HTTP 401 -> refreshed, then retried; no token that works -> RetryLater (the shop must
+authorise again, said loudly); -100, network errors, timeouts and 5xx -> TransientFailure;
+any other error -> Rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channels.zalo import CHANNEL
+from bot.channels.zalo.capabilities import BUTTONS_LIMIT, ZALO
+from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloUnavailable
+from bot.channels.zalo.tokens import ZaloNotAuthorised, ZaloTokens
+from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
+from bot.messaging.channel import Delivery
+from bot.messaging.message import OutgoingMessage
+
+NOT_A_FOLLOWER = -213
+UNREACHABLE = (NOT_A_FOLLOWER, -217, -227, -232, -244)
+NO_RECENT_INTERACTION = -230
+CALL_LIMIT = -32
+OUT_OF_QUOTA = -211
+QUIET_HOURS = -234
+TOKEN_REFUSED = (-216, -220, -401)  # -401: HTTP 401 (the client's code for a 4xx)
+TRY_AGAIN = -100
+CALL_LIMIT_PAUSE = 60.0  # the limit is per minute
+QUOTA_PAUSE = 3600.0
+QUIET_HOURS_PAUSE = 1800.0
+NOT_AUTHORISED_PAUSE = 300.0
+
+
+class ZaloSender:
+    name = CHANNEL
+    capabilities = ZALO
+
+    def __init__(self, client: ZaloClient, tokens: ZaloTokens) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def is_group(self, address: str) -> bool:
+        return False  # an OA writes to people only
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        if delivery.kind == "edit":
+            raise Rejected("Zalo cannot edit a sent message")
+        message = consultation_message(OutgoingMessage.from_payload(delivery.payload))
+        try:
+            token = await self.tokens.access_token()
+        except ZaloNotAuthorised as exc:
+            raise RetryLater(NOT_AUTHORISED_PAUSE, str(exc)) from None
+        try:
+            return await self.client.send_consultation(token, delivery.address, message)
+        except ZaloUnavailable as exc:
+            raise TransientFailure(str(exc)) from None
+        except ZaloApiError as exc:
+            raise self._translated(exc, token) from None
+
+    def _translated(self, exc: ZaloApiError, token: str) -> Exception:
+        if exc.code in UNREACHABLE:
+            why = "not a follower of the OA" if exc.code == NOT_A_FOLLOWER else "unreachable"
+            return Unreachable(f"{why} ({exc})")
+        if exc.code == NO_RECENT_INTERACTION:
+            return OutsideWindow(f"no interaction with the OA in the last 7 days ({exc})")
+        if exc.code == CALL_LIMIT:
+            return RetryLater(CALL_LIMIT_PAUSE, f"Zalo's call limit ({exc})")
+        if exc.code == OUT_OF_QUOTA:
+            return RetryLater(QUOTA_PAUSE, f"Zalo quota used up ({exc})")
+        if exc.code == QUIET_HOURS:
+            return RetryLater(QUIET_HOURS_PAUSE, f"Zalo sends nothing at night ({exc})")
+        if exc.code == TRY_AGAIN:
+            return TransientFailure(str(exc))
+        if exc.code in TOKEN_REFUSED:
+            self.tokens.invalidate(token)
+            return TransientFailure(f"Zalo refused the access token ({exc}); refreshing")
+        return Rejected(str(exc))
+
+
+def consultation_message(message: OutgoingMessage) -> dict[str, Any]:
+    """The `message` object of a consultation request."""
+    buttons: list[dict[str, Any]] = [
+        {"title": choice.label, "type": "oa.query.show", "payload": choice.label}
+        for row in message.choices
+        for choice in row
+    ]
+    text = message.text
+    if message.link is not None:
+        if len(buttons) < BUTTONS_LIMIT:
+            buttons.append(
+                {
+                    "title": message.link.label,
+                    "type": "oa.open.url",
+                    "payload": {"url": message.link.url},
+                }
+            )
+        else:
+            text = f"{text}\n{message.link.label}: {message.link.url}"
+    body: dict[str, Any] = {"text": text}
+    if buttons:
+        body["attachment"] = {"type": "template", "payload": {"buttons": buttons}}
+    return body

@@ -1,0 +1,112 @@
+"""What a Zalo consultation message looks like, and how Zalo's answers are read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.channels.zalo.client import ZaloApiError, ZaloUnavailable
+from bot.channels.zalo.sender import ZaloSender, consultation_message
+from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
+from bot.messaging.channel import Delivery
+from bot.messaging.message import Choice, ChoiceAction, Link, OutgoingMessage
+
+
+def test_choices_become_query_buttons_that_send_their_label_back():
+    message = OutgoingMessage(
+        "Bạn hài lòng không?",
+        (
+            (Choice("Rất hài lòng", ChoiceAction.ANSWER, "5"),),
+            (Choice("Bỏ qua", ChoiceAction.SKIP),),
+        ),
+    )
+    assert consultation_message(message) == {
+        "text": "Bạn hài lòng không?",
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "buttons": [
+                    {"title": "Rất hài lòng", "type": "oa.query.show", "payload": "Rất hài lòng"},
+                    {"title": "Bỏ qua", "type": "oa.query.show", "payload": "Bỏ qua"},
+                ]
+            },
+        },
+    }
+
+
+def test_a_text_alone_has_no_attachment():
+    assert consultation_message(OutgoingMessage("Cảm ơn!")) == {"text": "Cảm ơn!"}
+
+
+def test_a_link_is_a_button_while_there_is_room_else_written_out():
+    link = Link("https://shop.test/s/abc", "Mở khảo sát")
+    (button,) = consultation_message(OutgoingMessage("Hi", link=link))["attachment"]["payload"][
+        "buttons"
+    ]
+    assert button == {
+        "title": "Mở khảo sát",
+        "type": "oa.open.url",
+        "payload": {"url": "https://shop.test/s/abc"},
+    }
+    five = tuple((Choice(str(n), ChoiceAction.ANSWER, str(n)),) for n in range(1, 6))
+    full = consultation_message(OutgoingMessage("Hi", five, link=link))
+    assert len(full["attachment"]["payload"]["buttons"]) == 5
+    assert full["text"] == "Hi\nMở khảo sát: https://shop.test/s/abc"
+
+
+class StubTokens:
+    def __init__(self) -> None:
+        self.invalidated: list[str] = []
+
+    async def access_token(self) -> str:
+        return "access-1"
+
+    def invalidate(self, token: str) -> None:
+        self.invalidated.append(token)
+
+
+class FailingClient:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def send_consultation(self, token: str, user_id: str, message: dict[str, Any]) -> str:
+        raise self.error
+
+
+DELIVERY = Delivery(1, "send", "zalo-user-1", OutgoingMessage("Hi").to_payload())
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        (ZaloApiError(-213, "User has not followed OA"), Unreachable),
+        (ZaloApiError(-227, "inactive"), Unreachable),
+        (ZaloApiError(-230, "not interacted in 7 days"), OutsideWindow),
+        (ZaloApiError(-32, "rate limit"), RetryLater),
+        (ZaloApiError(-211, "out of quota"), RetryLater),
+        (ZaloApiError(-234, "night"), RetryLater),
+        (ZaloApiError(-100, "try again"), TransientFailure),
+        (ZaloApiError(-210, "invalid param"), Rejected),
+        (ZaloUnavailable("timeout"), TransientFailure),
+    ],
+)
+async def test_zalos_errors_are_translated(error, raised):
+    sender = ZaloSender(FailingClient(error), StubTokens())  # type: ignore[arg-type]
+    with pytest.raises(raised):
+        await sender.deliver(DELIVERY)
+
+
+@pytest.mark.parametrize("code", [-216, -220, -401])
+async def test_a_refused_access_token_is_dropped_and_the_send_retried(code):
+    tokens = StubTokens()
+    sender = ZaloSender(FailingClient(ZaloApiError(code, "token")), tokens)  # type: ignore[arg-type]
+    with pytest.raises(TransientFailure, match="refreshing"):
+        await sender.deliver(DELIVERY)
+    assert tokens.invalidated == ["access-1"]
+
+
+async def test_an_edit_is_never_attempted():
+    sender = ZaloSender(FailingClient(AssertionError()), StubTokens())  # type: ignore[arg-type]
+    with pytest.raises(Rejected, match="cannot edit"):
+        await sender.deliver(Delivery(1, "edit", "u", OutgoingMessage("x").to_payload(), "m1"))
