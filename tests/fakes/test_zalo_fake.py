@@ -166,6 +166,22 @@ async def test_two_workers_refreshing_at_once_get_one_success(
     assert sorted(a.get("error", 0) for a in answers) == [-14020, 0]
 
 
+async def test_an_injected_refresh_failure_keeps_the_token_usable(
+    zalo: FakeZalo, http: aiohttp.ClientSession
+) -> None:
+    token = zalo.issue_refresh_token()
+    zalo.fail_next("/access_token", -14020)
+
+    assert "access_token" not in await refresh(http, zalo, token)
+    assert "access_token" in await refresh(http, zalo, token)
+    assert [r.succeeded for r in zalo.refreshes] == [False, True]
+
+
+async def test_an_unknown_path_is_not_found(zalo: FakeZalo, http: aiohttp.ClientSession) -> None:
+    async with http.post(f"{zalo.base_url}/v3.0/oa/message/template", json={}) as resp:
+        assert resp.status == 404
+
+
 # ----- consultation messages --------------------------------------------------------------
 
 
