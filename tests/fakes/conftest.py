@@ -1,13 +1,16 @@
-"""Fixtures for the fake Telegram's own tests: a running fake and an aiogram Bot on it."""
+"""Fixtures for the fakes' own tests: a running fake Telegram and an aiogram Bot on it, a
+running fake Zalo and a plain aiohttp client."""
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo
 
 LAN = 111
 
@@ -45,3 +48,31 @@ async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
     # Closing the aiohttp session first skips aiogram's fixed 250 ms grace sleep.
     await (await session.create_session()).close()
     await session.close()
+
+
+# ----- the fake Zalo ------------------------------------------------------------------
+
+ZALO_USER = "5001"
+ZALO_PHONE = "84901234567"
+
+
+@pytest.fixture
+def wall_clock() -> ManualClock:
+    """A wall clock (seconds since the epoch) the test moves by hand: Zalo's timestamps."""
+    clock = ManualClock()
+    clock.now = 1_700_000_000.0
+    return clock
+
+
+@pytest.fixture
+async def zalo(wall_clock: ManualClock) -> AsyncIterator[FakeZalo]:
+    async with FakeZalo(clock=wall_clock, webhook_timeout=0.2, webhook_retry_delay=0) as fake:
+        fake.add_user(ZALO_USER, phone=ZALO_PHONE)
+        fake.interacted(ZALO_USER, wall_clock.now)
+        yield fake
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
