@@ -79,7 +79,11 @@ def _why_not(
         return "opted out on this channel"
     window = reach.conversation_window
     answers_only = window is not None and not reach.can_start_conversation
-    if answers_only and not reach.window_open(contact.last_inbound_at, now):
+    # Only a window we know has closed: an address the shop gave us may have written to
+    # its page or OA before we knew it, which only the platform knows. It says so (an
+    # OutsideWindow), and the next contact is tried.
+    known = contact.last_inbound_at is not None
+    if answers_only and known and not reach.window_open(contact.last_inbound_at, now):
         assert window is not None
         return f"outside its {_hours(window)} window"
     return None

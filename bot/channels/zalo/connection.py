@@ -51,7 +51,7 @@ class ZaloConnection:
         )
         self._parts: ZaloParts | None = None
         self._tokens: ZaloTokens | None = None
-        self._sender: ZaloSender | None = None
+        self.sender = ZaloSender(self.client, self)
         self.last_webhook_at: datetime | None = None
         self.token_state = TokenState(None, None, None)
 
@@ -65,11 +65,12 @@ class ZaloConnection:
         assert self._tokens is not None, "receive() joins the channel to the services"
         return self._tokens
 
-    @property
-    def sender(self) -> ZaloSender:
-        """Built when the services exist (its tokens live in the database)."""
-        assert self._sender is not None, "receive() joins the channel to the services"
-        return self._sender
+    async def access_token(self) -> str:
+        """For the sender: the tokens live in the database, joined by `receive`."""
+        return await self.tokens.access_token()
+
+    def invalidate(self, token: str) -> None:
+        self.tokens.invalidate(token)
 
     def receive(self, parts: ZaloParts) -> None:
         self._parts = parts
@@ -77,7 +78,6 @@ class ZaloConnection:
         self._tokens = ZaloTokens(
             parts.db, parts.clock, self.client, seed.get_secret_value() if seed else None
         )
-        self._sender = ZaloSender(self.client, self._tokens)
 
     async def once(self, external_id: str, work: Coroutine[Any, Any, None]) -> None:
         """Handle an event once: a replay (same id) is dropped. When handling fails the

@@ -17,12 +17,12 @@ any other error -> Rejected.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.capabilities import BUTTONS_LIMIT, ZALO
 from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloUnavailable
-from bot.channels.zalo.tokens import ZaloNotAuthorised, ZaloTokens
+from bot.channels.zalo.tokens import ZaloNotAuthorised
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
 from bot.messaging.message import OutgoingMessage
@@ -41,11 +41,16 @@ QUIET_HOURS_PAUSE = 1800.0
 NOT_AUTHORISED_PAUSE = 300.0
 
 
+class AccessTokens(Protocol):
+    async def access_token(self) -> str: ...
+    def invalidate(self, token: str) -> None: ...
+
+
 class ZaloSender:
     name = CHANNEL
     capabilities = ZALO
 
-    def __init__(self, client: ZaloClient, tokens: ZaloTokens) -> None:
+    def __init__(self, client: ZaloClient, tokens: AccessTokens) -> None:
         self.client = client
         self.tokens = tokens
 
