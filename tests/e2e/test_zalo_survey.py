@@ -3,8 +3,9 @@ after-purchase survey in the OA chat, and the webhook refuses what is forged or 
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,27 +44,45 @@ def prompt_flows(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def bot(zalo: FakeZalo, database_url: str, tmp_path: Path) -> AsyncIterator[SurveybotProcess]:
-    process = SurveybotProcess(
-        tmp_path,
-        {
-            "SURVEYBOT_ZALO_APP_ID": zalo.app_id,
-            "SURVEYBOT_ZALO_APP_SECRET": zalo.app_secret,
-            "SURVEYBOT_ZALO_OA_SECRET": zalo.oa_secret,
-            "SURVEYBOT_ZALO_REFRESH_TOKEN": zalo.issue_refresh_token(),
-            "SURVEYBOT_ZALO_OAUTH_URL": zalo.base_url,
-            "SURVEYBOT_ZALO_API_URL": zalo.base_url,
-            "SURVEYBOT_ZALO_BUSINESS_API_URL": zalo.base_url,
-            "SURVEYBOT_DATABASE_URL": database_url,
-            "SURVEYBOT_FLOWS_DIR": str(prompt_flows(tmp_path)),
-            "SURVEYBOT_API_KEYS": KEY,
-            "SURVEYBOT_TIMER_TICK_SECONDS": "0.2",
-        },
-    )
+async def workers(
+    zalo: FakeZalo, database_url: str, tmp_path: Path
+) -> AsyncIterator[Callable[[], SurveybotProcess]]:
+    """A factory of surveybot processes on the fake Zalo and the test database (not started)."""
+    refresh_token = zalo.issue_refresh_token()
+    flows = prompt_flows(tmp_path)
+    started: list[SurveybotProcess] = []
+
+    def make() -> SurveybotProcess:
+        process = SurveybotProcess(
+            tmp_path,
+            {
+                "SURVEYBOT_ZALO_APP_ID": zalo.app_id,
+                "SURVEYBOT_ZALO_APP_SECRET": zalo.app_secret,
+                "SURVEYBOT_ZALO_OA_SECRET": zalo.oa_secret,
+                "SURVEYBOT_ZALO_REFRESH_TOKEN": refresh_token,
+                "SURVEYBOT_ZALO_OAUTH_URL": zalo.base_url,
+                "SURVEYBOT_ZALO_API_URL": zalo.base_url,
+                "SURVEYBOT_ZALO_BUSINESS_API_URL": zalo.base_url,
+                "SURVEYBOT_DATABASE_URL": database_url,
+                "SURVEYBOT_FLOWS_DIR": str(flows),
+                "SURVEYBOT_API_KEYS": KEY,
+                "SURVEYBOT_TIMER_TICK_SECONDS": "0.2",
+            },
+        )
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        if process.process is not None and process.process.returncode is None:
+            await process.stop()
+
+
+@pytest.fixture
+async def bot(zalo: FakeZalo, workers: Callable[[], SurveybotProcess]) -> SurveybotProcess:
+    process = workers()
     zalo.webhook_url = f"{process.url}/zalo/webhook"
-    await process.start()
-    yield process
-    await process.stop()
+    return await process.start()
 
 
 async def order_delivered(bot: SurveybotProcess, user_id: str) -> None:
@@ -173,3 +192,14 @@ async def test_a_forged_or_replayed_webhook_changes_nothing(zalo, bot, db):
     assert await answers(db, survey.id) == {"csat": 5}
     assert handled == 1
     assert len(zalo.messages(LAN)) == sent
+
+
+@pytest.mark.postgres
+async def test_two_workers_starting_together_refresh_the_token_exactly_once(
+    zalo, workers, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers share PostgreSQL (SQLite is the one-process default)")
+    zalo.refresh_delay = 0.5  # both ask while the first refresh is still under way
+    await asyncio.gather(workers().start(), workers().start())
+    assert [refresh.succeeded for refresh in zalo.refreshes] == [True]
