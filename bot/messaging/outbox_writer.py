@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.messaging.capabilities import ChannelCapabilities
 from bot.messaging.message import OutgoingMessage
 from bot.messaging.presenter import Presenter
-from bot.messaging.routing import ContactState, Route, choose_contact
+from bot.messaging.routing import ContactState, Route, choose_contact, why_unroutable
 from bot.storage.models import Contact, OutboxMessage, Survey
 from bot.storage.unit_of_work import UnitOfWork
 
@@ -62,6 +62,12 @@ class OutboxWriter:
         flow has one); None: no contact can take it."""
         contacts = await tx.contacts.of_customer(customer_id)
         return self.choose(contacts, passed, flow_id=flow_id)
+
+    async def why_unroutable(self, tx: UnitOfWork, customer_id: int) -> str:
+        """Why `route` found nothing: each contact and what keeps it from taking a message."""
+        contacts = await tx.contacts.of_customer(customer_id)
+        states = [contact_state(c) for c in contacts]
+        return why_unroutable(states, self.directory.reach, self.clock.now())
 
     def choose(
         self,

@@ -62,6 +62,17 @@ def choose_contact(
     return None
 
 
+def why_unroutable(
+    contacts: Sequence[ContactState],
+    channels: Mapping[str, ChannelCapabilities],
+    now: datetime,
+    passed: Collection[tuple[str, str]] = (),
+) -> str:
+    """Why no contact can be written to now (for staff, and the record), or "no contact"."""
+    problems = [f"{c.channel} {c.address}: {_why_not(c, channels, now, passed)}" for c in contacts]
+    return "; ".join(problems) or "no contact"
+
+
 def _why_not(
     contact: ContactState,
     channels: Mapping[str, ChannelCapabilities],
@@ -90,5 +101,7 @@ def _why_not(
 
 
 def _hours(window: timedelta) -> str:
+    if window >= timedelta(days=2) and window % timedelta(days=1) == timedelta(0):
+        return f"{window.days}-day"
     hours = window.total_seconds() / 3600
     return f"{hours:g} h"

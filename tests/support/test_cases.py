@@ -7,10 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.channels.zalo.capabilities import ZALO
 from bot.storage.models import Case, CaseMessage
 from bot.support.case_rules import CaseStatus
 from bot.support.cases import Staff
+from bot.surveys.conversation import Contact
 from tests.harness import MANAGERS_CHAT, SUPPORT_CHAT, build_world
+from tests.messaging.push_channel import PushChannel
 
 CUSTOMER = 7
 MINH = Staff(501, "Minh")
@@ -317,3 +320,52 @@ async def test_a_reply_too_long_for_one_message_is_sent_back_not_cut(world):
     assert world.texts(CUSTOMER) == before  # nothing half-sent
     note = world.texts(SUPPORT_CHAT)[-1]
     assert "4008" in note and "3896" in note
+
+
+ZALO_USER = "zalo-lan"
+
+
+@pytest.fixture
+def zalo():
+    return PushChannel("zalo", ZALO)
+
+
+@pytest.fixture
+def zalo_world(database, zalo):
+    return build_world(database, extra_channels={"zalo": zalo})
+
+
+async def zalo_detractor(world):
+    """A customer who wrote to the shop's Zalo OA and answers there, unhappy."""
+    contact = Contact("zalo", ZALO_USER, language="en")
+    await world.conversation.walk_in(contact)
+    await world.deliver()
+    for answer in ("2", "Late delivery", "3", "2", "Two days late"):
+        await world.conversation.typed(contact, answer, message_id=answer)
+        await world.deliver()
+
+
+async def test_a_staff_reply_reaches_a_zalo_customer_inside_the_window(zalo_world, zalo):
+    await zalo_detractor(zalo_world)
+    card_id = str(zalo_world.channel.chats[SUPPORT_CHAT][0].message_id)
+    await zalo_world.relay.from_staff(MINH, SUPPORT_CHAT, card_id, "So sorry!", "9101")
+    await zalo_world.deliver()
+    assert zalo.sent[-1].address == ZALO_USER
+    assert zalo.sent[-1].payload["text"] == "💬 The shop: So sorry!"  # plain text on Zalo
+
+
+async def test_outside_the_zalo_window_staff_are_told_and_nothing_is_sent(zalo_world, zalo):
+    await zalo_detractor(zalo_world)
+    sent = len(zalo.sent)
+    zalo_world.clock.advance(timedelta(days=8))  # 7 days since they last wrote have passed
+    card_id = str(zalo_world.channel.chats[SUPPORT_CHAT][0].message_id)
+    await zalo_world.relay.from_staff(MINH, SUPPORT_CHAT, card_id, "So sorry!", "9102")
+    await zalo_world.deliver()
+    assert len(zalo.sent) == sent
+    assert zalo_world.texts(SUPPORT_CHAT)[-1] == (
+        "Case #1: your reply cannot reach the customer now (zalo zalo-lan: outside its 7-day "
+        "window), so it was not sent. It can go once they write to the shop again."
+    )
+    async with zalo_world.db.reading() as tx:
+        relayed = (await tx.session.execute(select(CaseMessage))).scalars().all()
+    assert [m.direction for m in relayed if m.direction == "to_customer"] == []
