@@ -80,8 +80,14 @@ class DeliveryError(SurveybotError):
 
 
 class RetryLater(DeliveryError):
-    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
+    """Not now: this address (or, `whole_channel`, every address on the channel: an app's
+    call limit, a quota) may be sent to again after `retry_after` seconds."""
+
+    def __init__(
+        self, retry_after: float, message: str = "rate limited", *, whole_channel: bool = False
+    ) -> None:
         self.retry_after = retry_after
+        self.whole_channel = whole_channel
         super().__init__(f"{message}; retry after {retry_after:g}s")
 
 

@@ -301,7 +301,9 @@ class OutboxDispatcher:
                 outcome = await self._send(channel, row, plan)
             finally:
                 limiter.release(row.address, group=group, new_message=new_message)
-        if outcome.rate_limited:
+        if outcome.channel_paused:
+            limiter.pause_all(outcome.retry_in)
+        elif outcome.rate_limited:
             limiter.pause_chat(row.address, outcome.retry_in)
         return outcome, True
 
@@ -310,7 +312,12 @@ class OutboxDispatcher:
             message_id = await channel.deliver(plan)
         except RetryLater as exc:
             return Outcome(
-                row.id, PENDING, error=str(exc), retry_in=exc.retry_after, rate_limited=True
+                row.id,
+                PENDING,
+                error=str(exc),
+                retry_in=exc.retry_after,
+                rate_limited=True,
+                channel_paused=exc.whole_channel,
             )
         except Unreachable as exc:
             return Outcome(row.id, FAILED, error=str(exc), undelivered=True, unreachable=True)

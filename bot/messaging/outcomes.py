@@ -46,6 +46,7 @@ class Outcome:
     error: str | None = None
     retry_in: float = 0.0
     rate_limited: bool = False  # the channel said 429: pause this address for `retry_in`
+    channel_paused: bool = False  # ... or the whole channel (a call limit, a quota)
     failed_attempt: bool = False
     # The address did not take it (unreachable, or outside its window): try the next
     # contact. `unreachable`: the platform says the address is gone, not only closed now.

@@ -3,7 +3,8 @@
 - overall: at most `global_count` messages in any `global_window` (30 per second);
 - a private chat: at most one new message per second (edits add no message there);
 - a group: at most `group_count` messages in any `group_window` (20 per minute);
-- after a 429, that chat pauses for `retry_after` (other chats go on).
+- after a 429, that chat pauses for `retry_after` (other chats go on); after a limit of the
+  whole channel (Zalo's per-app -32, a quota) the channel pauses (other channels go on).
 
 Each channel has its own limiter (`limiters_for`), so one channel's limits never slow
 another; inside one, chats are keyed by their address as text (a Telegram chat id as its
@@ -50,6 +51,7 @@ class RateLimiter:
         self._group_sent: dict[str, deque[float]] = {}
         self._interactive_waiting = 0
         self._next_bulk = 0.0
+        self._paused_until = 0.0  # the whole channel, after a call limit or quota error
         self._spacing = self.limits.global_window / self.limits.global_count
         self._started: deque[float] = deque()  # send times of the messages in flight
         self.answered = 0
@@ -75,7 +77,7 @@ class RateLimiter:
         wait = _window_wait(self._sent, allowed - self._in_flight, limits.global_window, now)
         if not interactive:
             wait = max(wait, self._next_bulk - now)
-        return max(0.0, wait)
+        return max(0.0, wait, self._paused_until - now)
 
     def _chat_wait(self, address: str, group: bool, new_message: bool, now: float) -> float:
         waits = [0.0]
@@ -162,6 +164,11 @@ class RateLimiter:
                 return wait
             await asyncio.sleep(wait)
         return 0.0
+
+    def pause_all(self, seconds: float) -> None:
+        """The platform said the channel's own limit is reached (Zalo's -32, a quota):
+        nothing more on this channel for `seconds`; other channels have their own limiter."""
+        self._paused_until = max(self._paused_until, self._now() + seconds)
 
     def pause_chat(self, address: str, seconds: float) -> None:
         """The platform said 429 for this chat: nothing more to it for `seconds` (call

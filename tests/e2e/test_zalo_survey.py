@@ -13,6 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.status import system_status
+from bot.clock import SystemClock
 from bot.storage.models import AnswerRow, InboundMessage, Survey
 from bot.surveys.engine import SessionStatus
 from tests.e2e.process import SurveybotProcess
@@ -163,6 +165,8 @@ async def test_a_follower_answers_the_whole_survey_with_buttons_and_typing(zalo,
     }
     assert all(delivery.status == 200 for delivery in zalo.webhook_deliveries)
     assert all("<" not in m.text for m in zalo.messages(LAN))  # plain text, no HTML
+    status = (await system_status(db, SystemClock())).channels["zalo"]
+    assert status.startswith("token valid until") and "last event never" not in status
 
 
 async def test_a_forged_or_replayed_webhook_changes_nothing(zalo, bot, db):

@@ -101,3 +101,37 @@ async def test_a_429_pauses_that_chat_on_that_channel_only(database):
     assert dispatcher.limiters["tight"].wait_time(
         "5", group=False, new_message=True, interactive=True
     ) == pytest.approx(0, abs=0.01)
+
+
+async def test_a_limit_of_the_whole_channel_pauses_every_chat_there_and_nothing_else(database):
+    world = build_world(database)
+    tight = TightChannel()
+    now = limiter_time(world.clock)
+    channels = {"telegram": world.channel, "tight": tight}
+    dispatcher = OutboxDispatcher(
+        world.db,
+        channels,
+        limiters_for(channels, overrides={"telegram": UNLIMITED, "tight": UNLIMITED}, now=now),
+        world.clock,
+    )
+    tight.failures.append(RetryLater(60, "Zalo's call limit", whole_channel=True))
+    async with world.db.transaction() as tx:
+        await tx.outbox.add(
+            channel="tight",
+            address="5",
+            kind="send",
+            payload=OutgoingMessage("hi").to_payload(),
+            now=world.clock.now(),
+        )
+    await dispatcher.drain()
+    waits = {
+        (name, address): dispatcher.limiters[name].wait_time(
+            address, group=False, new_message=True, interactive=True
+        )
+        for name in ("tight", "telegram")
+        for address in ("5", "6")
+    }
+    assert waits[("tight", "5")] == pytest.approx(60, abs=1)
+    assert waits[("tight", "6")] == pytest.approx(60, abs=1)  # another customer waits too
+    assert waits[("telegram", "5")] == pytest.approx(0, abs=0.01)
+    assert waits[("telegram", "6")] == pytest.approx(0, abs=0.01)

@@ -3,6 +3,8 @@ the services its webhook hands events to. Nothing polls: Zalo posts to /zalo/web
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine
 from datetime import datetime
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from bot.surveys.conversation import ConversationService
 
 log = logging.getLogger("surveybot")
+
+KEEP_FRESH_SECONDS = 300.0  # well inside tokens.EARLY, so a refresh is never missed
 
 
 class ZaloParts(Protocol):
@@ -53,6 +57,7 @@ class ZaloConnection:
         self._tokens: ZaloTokens | None = None
         self.sender = ZaloSender(self.client, self)
         self.last_webhook_at: datetime | None = None
+        self._stopping = asyncio.Event()
         self.token_state = TokenState(None, None, None)
 
     @property
@@ -128,10 +133,25 @@ class ZaloConnection:
         self.token_state = await self.tokens.state()
 
     def background(self) -> list[Coroutine[Any, Any, None]]:
-        return []
+        """Keep the token chain alive without sends (a quiet shop would otherwise lose it
+        after the refresh token's 3 months) and the banner's state current."""
+        return [self._keep_fresh()]
+
+    async def _keep_fresh(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.tokens.access_token()  # refreshes when near expiry
+            except ZaloNotAuthorised as exc:
+                log.error("Zalo: %s", exc)
+            except Exception:  # the database is away: next round
+                log.exception("Zalo: could not check the token")
+            with contextlib.suppress(Exception):
+                self.token_state = await self.tokens.state()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), KEEP_FRESH_SECONDS)
 
     async def stop(self) -> None:
-        return None
+        self._stopping.set()
 
     async def close(self) -> None:
         await self.client.close()

@@ -79,9 +79,9 @@ class ZaloSender:
         if exc.code == NO_RECENT_INTERACTION:
             return OutsideWindow(f"no interaction with the OA in the last 7 days ({exc})")
         if exc.code == CALL_LIMIT:
-            return RetryLater(CALL_LIMIT_PAUSE, f"Zalo's call limit ({exc})")
+            return RetryLater(CALL_LIMIT_PAUSE, f"Zalo's call limit ({exc})", whole_channel=True)
         if exc.code == OUT_OF_QUOTA:
-            return RetryLater(QUOTA_PAUSE, f"Zalo quota used up ({exc})")
+            return RetryLater(QUOTA_PAUSE, f"Zalo quota used up ({exc})", whole_channel=True)
         if exc.code == QUIET_HOURS:
             return RetryLater(QUIET_HOURS_PAUSE, f"Zalo sends nothing at night ({exc})")
         if exc.code == TRY_AGAIN:

@@ -110,3 +110,11 @@ async def test_an_edit_is_never_attempted():
     sender = ZaloSender(FailingClient(AssertionError()), StubTokens())  # type: ignore[arg-type]
     with pytest.raises(Rejected, match="cannot edit"):
         await sender.deliver(Delivery(1, "edit", "u", OutgoingMessage("x").to_payload(), "m1"))
+
+
+@pytest.mark.parametrize("code", [-32, -211])
+async def test_a_call_limit_or_quota_pauses_the_whole_channel(code):
+    sender = ZaloSender(FailingClient(ZaloApiError(code, "limit")), StubTokens())  # type: ignore[arg-type]
+    with pytest.raises(RetryLater) as raised:
+        await sender.deliver(DELIVERY)
+    assert raised.value.whole_channel
