@@ -67,71 +67,61 @@ class TightChannel(RecordingChannel):
     capabilities = TIGHT
 
 
-async def test_a_429_pauses_that_chat_on_that_channel_only(database):
-    world = build_world(database)
-    tight = TightChannel()
-    now = limiter_time(world.clock)
-    dispatcher = OutboxDispatcher(
+def two_channel_dispatcher(world, tight: TightChannel) -> OutboxDispatcher:
+    """Telegram (the world's recording channel) and the tight channel, neither paced by
+    its limits, so only pauses show in their limiters."""
+    channels = {"telegram": world.channel, "tight": tight}
+    return OutboxDispatcher(
         world.db,
-        {"telegram": world.channel, "tight": tight},
+        channels,
         limiters_for(
-            {"telegram": world.channel, "tight": tight},
+            channels,
             overrides={"telegram": UNLIMITED, "tight": UNLIMITED},
-            now=now,
+            now=limiter_time(world.clock),
         ),
         world.clock,
     )
-    world.channel.failures.append(RetryLater(30, "flood control"))
-    await world.conversation.help(world.contact(5))
+
+
+async def queue_on_tight(world, address: str = "5") -> None:
     async with world.db.transaction() as tx:
         await tx.outbox.add(
             channel="tight",
-            address="5",
+            address=address,
             kind="send",
             payload=OutgoingMessage("hi").to_payload(),
             now=world.clock.now(),
         )
+
+
+def wait_for(dispatcher: OutboxDispatcher, channel: str, address: str) -> float:
+    return dispatcher.limiters[channel].wait_time(
+        address, group=False, new_message=True, interactive=True
+    )
+
+
+async def test_a_429_pauses_that_chat_on_that_channel_only(database):
+    world = build_world(database)
+    tight = TightChannel()
+    dispatcher = two_channel_dispatcher(world, tight)
+    world.channel.failures.append(RetryLater(30, "flood control"))
+    await world.conversation.help(world.contact(5))
+    await queue_on_tight(world)
     await dispatcher.drain()
     assert [m.text for m in tight.chats[5]] == ["hi"]
     assert world.texts(5) == []
-    paused = dispatcher.limiters["telegram"].wait_time(
-        "5", group=False, new_message=True, interactive=True
-    )
-    assert paused == pytest.approx(30, abs=1)
-    assert dispatcher.limiters["tight"].wait_time(
-        "5", group=False, new_message=True, interactive=True
-    ) == pytest.approx(0, abs=0.01)
+    assert wait_for(dispatcher, "telegram", "5") == pytest.approx(30, abs=1)
+    assert wait_for(dispatcher, "tight", "5") == pytest.approx(0, abs=0.01)
 
 
 async def test_a_limit_of_the_whole_channel_pauses_every_chat_there_and_nothing_else(database):
     world = build_world(database)
     tight = TightChannel()
-    now = limiter_time(world.clock)
-    channels = {"telegram": world.channel, "tight": tight}
-    dispatcher = OutboxDispatcher(
-        world.db,
-        channels,
-        limiters_for(channels, overrides={"telegram": UNLIMITED, "tight": UNLIMITED}, now=now),
-        world.clock,
-    )
+    dispatcher = two_channel_dispatcher(world, tight)
     tight.failures.append(RetryLater(60, "Zalo's call limit", whole_channel=True))
-    async with world.db.transaction() as tx:
-        await tx.outbox.add(
-            channel="tight",
-            address="5",
-            kind="send",
-            payload=OutgoingMessage("hi").to_payload(),
-            now=world.clock.now(),
-        )
+    await queue_on_tight(world)
     await dispatcher.drain()
-    waits = {
-        (name, address): dispatcher.limiters[name].wait_time(
-            address, group=False, new_message=True, interactive=True
-        )
-        for name in ("tight", "telegram")
-        for address in ("5", "6")
-    }
-    assert waits[("tight", "5")] == pytest.approx(60, abs=1)
-    assert waits[("tight", "6")] == pytest.approx(60, abs=1)  # another customer waits too
-    assert waits[("telegram", "5")] == pytest.approx(0, abs=0.01)
-    assert waits[("telegram", "6")] == pytest.approx(0, abs=0.01)
+    assert wait_for(dispatcher, "tight", "5") == pytest.approx(60, abs=1)
+    assert wait_for(dispatcher, "tight", "6") == pytest.approx(60, abs=1)  # another waits too
+    assert wait_for(dispatcher, "telegram", "5") == pytest.approx(0, abs=0.01)
+    assert wait_for(dispatcher, "telegram", "6") == pytest.approx(0, abs=0.01)
