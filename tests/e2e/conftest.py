@@ -8,6 +8,7 @@ import pytest
 from bot.storage.database import Database
 from tests.e2e.process import SurveybotProcess
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.zalo import FakeZalo
 
 
 @pytest.fixture
@@ -51,3 +52,23 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZalo]:
+    async with FakeZalo() as fake:
+        yield fake
+        assert fake.rejected == [], f"the bot sent what Zalo refuses: {fake.rejected}"
+
+
+def zalo_settings(zalo: FakeZalo, refresh_token: str) -> dict[str, str]:
+    """The settings that put a surveybot on the fake Zalo (all its hosts on one server)."""
+    return {
+        "SURVEYBOT_ZALO_APP_ID": zalo.app_id,
+        "SURVEYBOT_ZALO_APP_SECRET": zalo.app_secret,
+        "SURVEYBOT_ZALO_OA_SECRET": zalo.oa_secret,
+        "SURVEYBOT_ZALO_REFRESH_TOKEN": refresh_token,
+        "SURVEYBOT_ZALO_OAUTH_URL": zalo.base_url,
+        "SURVEYBOT_ZALO_API_URL": zalo.base_url,
+        "SURVEYBOT_ZALO_BUSINESS_API_URL": zalo.base_url,
+    }

@@ -17,6 +17,7 @@ from bot.app.status import system_status
 from bot.clock import SystemClock
 from bot.storage.models import AnswerRow, InboundMessage, Survey
 from bot.surveys.engine import SessionStatus
+from tests.e2e.conftest import zalo_settings
 from tests.e2e.process import SurveybotProcess
 from tests.fakes.zalo import FakeZalo, SentMessage
 from tests.harness import ROOT
@@ -25,13 +26,6 @@ pytestmark = pytest.mark.e2e
 
 LAN = "5001"
 KEY = "zalo-e2e-key"
-
-
-@pytest.fixture
-async def zalo() -> AsyncIterator[FakeZalo]:
-    async with FakeZalo() as fake:
-        yield fake
-        assert fake.rejected == [], f"the bot sent what Zalo refuses: {fake.rejected}"
 
 
 def prompt_flows(tmp_path: Path) -> Path:
@@ -58,13 +52,7 @@ async def workers(
         process = SurveybotProcess(
             tmp_path,
             {
-                "SURVEYBOT_ZALO_APP_ID": zalo.app_id,
-                "SURVEYBOT_ZALO_APP_SECRET": zalo.app_secret,
-                "SURVEYBOT_ZALO_OA_SECRET": zalo.oa_secret,
-                "SURVEYBOT_ZALO_REFRESH_TOKEN": refresh_token,
-                "SURVEYBOT_ZALO_OAUTH_URL": zalo.base_url,
-                "SURVEYBOT_ZALO_API_URL": zalo.base_url,
-                "SURVEYBOT_ZALO_BUSINESS_API_URL": zalo.base_url,
+                **zalo_settings(zalo, refresh_token),
                 "SURVEYBOT_DATABASE_URL": database_url,
                 "SURVEYBOT_FLOWS_DIR": str(flows),
                 "SURVEYBOT_API_KEYS": KEY,
