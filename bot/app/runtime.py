@@ -158,8 +158,9 @@ def assemble(
     flows = FlowRegistry(files.catalog)
     presenter = Presenter(files.texts)
     writer = OutboxWriter(clock, directory or channel_directory(settings, files.catalog), presenter)
+    fallback = DeliveryFallback(db, clock, writer)
     outbox = _outbox(
-        settings, db, clock, senders, limiters or rate_limiters(settings, senders), writer
+        settings, db, clock, senders, limiters or rate_limiters(settings, senders), fallback
     )
     runner = SurveyRunner(flows, presenter, clock, writer)
     cards = CaseCards(files.texts, support_config(settings))
@@ -167,7 +168,7 @@ def assemble(
     relay = CaseRelay(db, cases, cards, clock, outbox)
     shop_zone = zone(settings.default_timezone, "UTC")
     vouchers = VoucherService(db, files.campaigns, runner, clock, shop_zone)
-    _connect_both_ways(runner, cases, vouchers)
+    _connect_both_ways(runner, cases, vouchers, fallback, relay)
     conversation = ConversationService(db, runner, clock, outbox, elsewhere=relay)
     links = SurveyLinks(settings.base_url, start_links or _start_links(connected))
     insight = Insight(db, files.catalog, clock, shop_zone)
@@ -212,13 +213,21 @@ def assemble(
     return runtime
 
 
-def _connect_both_ways(runner: SurveyRunner, cases: CaseService, vouchers: VoucherService) -> None:
+def _connect_both_ways(
+    runner: SurveyRunner,
+    cases: CaseService,
+    vouchers: VoucherService,
+    fallback: DeliveryFallback,
+    relay: CaseRelay,
+) -> None:
     """The links that go both ways, made once both ends exist: the survey runner hands its
-    closing actions (escalate, reward) to the features built on it, and each compensation
-    campaign puts its "Send voucher" button on the case cards."""
+    closing actions (escalate, reward) to the features built on it, each compensation
+    campaign puts its "Send voucher" button on the case cards, and a staff reply that no
+    contact took is said to staff by the relay (which sends through the outbox)."""
     runner.hooks.append(cases.on_survey_event)
     runner.hooks.append(vouchers.on_survey_event)
     Compensation(cases, vouchers).install()
+    fallback.reply_lost = relay.reply_lost
 
 
 def _outbox(
@@ -227,14 +236,14 @@ def _outbox(
     clock: Clock,
     channels: Mapping[str, OutboundChannel],
     limiters: Mapping[str, RateLimiter],
-    writer: OutboxWriter,
+    fallback: DeliveryFallback,
 ) -> OutboxDispatcher:
     return OutboxDispatcher(
         db,
         channels,
         limiters,
         clock,
-        on_undelivered=DeliveryFallback(db, clock, writer).undelivered,
+        on_undelivered=fallback.undelivered,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         # The request's timeout, and the second a message may wait for the rate limiter.
         send_timeout=timedelta(seconds=settings.telegram_timeout_seconds + 1),

@@ -6,12 +6,14 @@ within a window that has closed. Either way the message, and what waited behind 
 that address, is queued again on the contact the one channel choice picks next, with the
 reason stored on each moved message (`routed_because`). With no contact left, a customer
 who cannot be reached at all has their queued messages cancelled and open surveys closed
-as failed; a survey whose window closed is left to its web link.
+as failed; a survey whose window closed is left to its web link. A staff reply on a case
+that reached nobody is said to staff (`reply_lost`), so they know and why.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.messaging.outbox_writer import OutboxWriter
@@ -24,10 +26,21 @@ from bot.surveys.engine import SessionStatus
 log = logging.getLogger(__name__)
 
 
+# (transaction, case id, why): tell staff their reply on that case reached nobody.
+ReplyLost = Callable[[UnitOfWork, int, str], Awaitable[None]]
+
+
 class DeliveryFallback:
-    def __init__(self, db: Database, clock: Clock, outbox: OutboxWriter) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        outbox: OutboxWriter,
+        reply_lost: ReplyLost | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.reply_lost = reply_lost
         self.outbox = outbox
 
     async def undelivered(self, row: OutboxMessage, reason: str, unreachable: bool) -> None:
@@ -51,6 +64,9 @@ class DeliveryFallback:
             )
             if route is None:
                 await self._nowhere_to_go(tx, customer_id, row, unreachable)
+                case_id = row.payload.get("case_id")
+                if self.reply_lost is not None and isinstance(case_id, int):
+                    await self.reply_lost(tx, case_id, f"{row.channel} {row.address}: {reason}")
                 log.info(
                     "customer unreachable on %s: %s",
                     row.channel,

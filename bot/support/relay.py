@@ -133,9 +133,15 @@ class CaseRelay:
         message = texts.phrase("staff_reply", survey.locale, name=name, text=text)
         # push: a customer who answered on the web page hears it in Telegram too, if
         # they chat with the bot; otherwise the page shows it when they come back.
-        await self.cases.runner.emit(tx, survey, customer, OutgoingMessage(message), push=True)
+        # Its case, so a channel that turns it away later is said to staff (reply_lost).
+        reply = OutgoingMessage(message, case_id=case.id)
+        await self.cases.runner.emit(tx, survey, customer, reply, push=True)
         await tx.cases.first_response(case.id, now)
         log.info("staff reply relayed", extra={"case_id": case.id})
+
+    async def reply_lost(self, tx: UnitOfWork, case_id: int, why: str) -> None:
+        """A staff reply on the case was turned away and no other contact took it."""
+        await self.cases.note(tx, self.cards.phrase("reply_undelivered", id=case_id, why=why))
 
     async def from_customer(
         self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: str

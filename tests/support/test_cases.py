@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.zalo.capabilities import ZALO
+from bot.errors import OutsideWindow
 from bot.storage.models import Case, CaseMessage
 from bot.support.case_rules import CaseStatus
 from bot.support.cases import Staff
@@ -369,3 +370,16 @@ async def test_outside_the_zalo_window_staff_are_told_and_nothing_is_sent(zalo_w
     async with zalo_world.db.reading() as tx:
         relayed = (await tx.session.execute(select(CaseMessage))).scalars().all()
     assert [m.direction for m in relayed if m.direction == "to_customer"] == []
+
+
+async def test_a_reply_zalo_turns_away_later_is_said_to_staff(zalo_world, zalo):
+    await zalo_detractor(zalo_world)
+    zalo.failures.append(OutsideWindow("no interaction with the OA in the last 7 days"))
+    card_id = str(zalo_world.channel.chats[SUPPORT_CHAT][0].message_id)
+    await zalo_world.relay.from_staff(MINH, SUPPORT_CHAT, card_id, "So sorry!", "9103")
+    await zalo_world.deliver()
+    await zalo_world.deliver()  # the note the fallback queued
+    assert zalo_world.texts(SUPPORT_CHAT)[-1] == (
+        "Case #1: your reply did not reach the customer (zalo zalo-lan: no interaction with "
+        "the OA in the last 7 days). It can go once they write to the shop again."
+    )
