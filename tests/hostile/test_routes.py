@@ -27,7 +27,8 @@ from tests.channels.telegram.test_webhook import UPDATE, WEBHOOK
 from tests.http_client import API_KEY
 from tests.web.dashboard_client import csrf_of, runtime_of, signed_in_as
 
-SETTINGS: dict[str, Any] = {"dashboard": True, "demo": True, **WEBHOOK}
+ZALO = {"zalo_app_id": "4291763606161179100", "zalo_app_secret": "s", "zalo_oa_secret": "o"}
+SETTINGS: dict[str, Any] = {"dashboard": True, "demo": True, **WEBHOOK, **ZALO}
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK["telegram_webhook_secret"]}
 
@@ -87,6 +88,8 @@ ROUTES: dict[tuple[str, str], Surface] = {
     ("GET", "/qr/{token}.png"): Surface(path={"token": "token"}, query=("to",)),
     ("GET", "/cases"): Surface(query=("status",)),
     ("POST", "/telegram/webhook"): Surface(body="update", caller="telegram"),
+    # Unsigned, as every attempt here is: refused before the body is read (401).
+    ("POST", "/zalo/webhook"): Surface(body="json", fields=("event_name", "timestamp")),
 }
 
 # Text that a caller can put anywhere: in a path segment, a query value, a form or JSON field.

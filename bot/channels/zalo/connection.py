@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -84,17 +84,16 @@ class ZaloConnection:
             parts.db, parts.clock, self.client, seed.get_secret_value() if seed else None
         )
 
-    async def once(self, external_id: str, work: Coroutine[Any, Any, None]) -> None:
+    async def once(self, external_id: str, work: Callable[[], Awaitable[None]]) -> None:
         """Handle an event once: a replay (same id) is dropped. When handling fails the
         record is undone and Zalo is asked to retry (503), so nothing is lost."""
         parts = self.parts
         async with parts.db.transaction() as tx:
             first = await tx.inbound.first_time(CHANNEL, external_id, parts.clock.now())
         if not first:
-            work.close()
             return
         try:
-            await work
+            await work()
         except Exception:
             log.exception("a Zalo event could not be handled; Zalo will retry it")
             async with parts.db.transaction() as tx:

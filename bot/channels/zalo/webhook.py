@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 router = APIRouter()
 
 SIGNATURE_HEADER = b"x-zevent-signature"
+TIMESTAMP_DIGITS = 16  # milliseconds since 1970: 13 digits until the year 2286
+ID_LIMIT = 100  # Zalo's ids are far shorter; ours are stored in 128 characters
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str) -> str:
@@ -51,8 +53,12 @@ async def zalo_webhook(request: Request) -> dict[str, Any]:
     raw = await request.body()
     event = _json_object(raw)
     timestamp = event.get("timestamp")
-    if not isinstance(timestamp, str | int) or isinstance(timestamp, bool):
-        raise HTTPException(403, "wrong signature")
+    if isinstance(timestamp, int) and not isinstance(timestamp, bool):
+        timestamp = str(timestamp)
+    if not isinstance(timestamp, str) or not timestamp.isascii() or not timestamp.isdigit():
+        raise HTTPException(403, "wrong signature")  # nothing to check the signature by
+    if len(timestamp) > TIMESTAMP_DIGITS:
+        raise HTTPException(400, "not a Zalo event: the timestamp is out of range")
     expected = signature(zalo.app_id, raw, str(timestamp), zalo.oa_secret)
     if not secrets.compare_digest(given, expected.encode()):
         raise HTTPException(403, "wrong signature")
@@ -77,23 +83,25 @@ async def handle(zalo: ZaloConnection, event: dict[str, Any]) -> None:
         user_id, message = _text(event, "sender", "id"), event.get("message")
         text = message.get("text") if isinstance(message, dict) else None
         msg_id = message.get("msg_id") if isinstance(message, dict) else None
-        if user_id and isinstance(text, str) and isinstance(msg_id, str) and msg_id:
+        if user_id and isinstance(text, str) and _is_id(msg_id):
             contact = Contact(CHANNEL, user_id)
             await zalo.once(
                 f"msg:{msg_id}",
-                zalo.parts.conversation.typed(contact, without_nul(text), message_id=msg_id),
+                lambda: zalo.parts.conversation.typed(
+                    contact, without_nul(text), message_id=str(msg_id)
+                ),
             )
     elif name in ("follow", "unfollow"):
         user_id = _text(event, "follower", "id")
         if user_id:
             contact = Contact(CHANNEL, user_id)
             conversation = zalo.parts.conversation
-            work = (
-                conversation.interacted(contact)
-                if name == "follow"
-                else conversation.unreachable(contact)
-            )
-            await zalo.once(f"{name}:{user_id}:{event.get('timestamp')}", work)
+            work = conversation.interacted if name == "follow" else conversation.unreachable
+            await zalo.once(f"{name}:{user_id}:{event['timestamp']}", lambda: work(contact))
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= ID_LIMIT
 
 
 def _text(event: dict[str, Any], holder: str, key: str) -> str | None:
