@@ -16,3 +16,37 @@ def test_a_lease_too_short_for_a_slow_send_is_refused(lease):
 
 def test_a_lease_longer_than_a_slow_send_is_accepted():
     assert Settings(delivery_lease_seconds=17, telegram_timeout_seconds=15)
+
+
+ZALO_KEYS = {"zalo_app_id": "4291763606161179100", "zalo_app_secret": "s", "zalo_oa_secret": "o"}
+
+
+def test_zalo_is_on_with_its_three_credentials_and_off_without_them():
+    assert Settings(_env_file=None, **ZALO_KEYS).zalo_enabled
+    assert not Settings(_env_file=None).zalo_enabled
+    assert not Settings(_env_file=None, zalo_app_id="  ").zalo_enabled  # blank is unset
+
+
+def test_part_of_the_zalo_credentials_names_the_missing_ones():
+    with pytest.raises(ValidationError, match="SURVEYBOT_ZALO_OA_SECRET"):
+        Settings(_env_file=None, zalo_app_id="1", zalo_app_secret="s")
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("https://openapi.zalo.me/", "https://openapi.zalo.me"),
+        ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
+    ],
+)
+def test_zalo_urls_are_base_urls(given, kept):
+    assert Settings(_env_file=None, zalo_api_url=given).zalo_api_url == kept
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [("https://openapi.zalo.me/v3.0/oa", "has a path"), ("openapi.zalo.me", "not a base URL")],
+)
+def test_a_zalo_url_that_is_not_a_base_url_is_refused_with_the_fix(given, problem):
+    with pytest.raises(ValidationError, match=problem):
+        Settings(_env_file=None, zalo_oauth_url=given)
