@@ -162,7 +162,8 @@ def assemble(
     outbox = _outbox(
         settings, db, clock, senders, limiters or rate_limiters(settings, senders), fallback
     )
-    runner = SurveyRunner(flows, presenter, clock, writer)
+    links = SurveyLinks(settings.base_url, start_links or _start_links(connected))
+    runner = SurveyRunner(flows, presenter, clock, writer, web_link=links.web)
     cards = CaseCards(files.texts, support_config(settings))
     cases = CaseService(db, runner, clock, outbox, cards, cards.config)
     relay = CaseRelay(db, cases, cards, clock, outbox)
@@ -170,7 +171,6 @@ def assemble(
     vouchers = VoucherService(db, files.campaigns, runner, clock, shop_zone)
     _connect_both_ways(runner, cases, vouchers, fallback, relay)
     conversation = ConversationService(db, runner, clock, outbox, elsewhere=relay)
-    links = SurveyLinks(settings.base_url, start_links or _start_links(connected))
     insight = Insight(db, files.catalog, clock, shop_zone)
     runtime = Runtime(
         settings=settings,

@@ -16,6 +16,7 @@ def sample_context(locale: str) -> dict[str, Any]:
             "name": "Nguyễn Thị Lan" if locale == "vi" else "Lan Nguyen",
             "locale": locale,
             "timezone": "Asia/Ho_Chi_Minh",
+            "phone": "+84901234567",
         },
         "order": {
             "id": "SO-1024",
@@ -25,6 +26,7 @@ def sample_context(locale: str) -> dict[str, Any]:
             "items": [{"sku": "A1", "name": "Áo thun cotton", "qty": 1}],
             "occurred_at": "2026-11-20T08:00:00+07:00",
         },
+        "survey": {"link": "https://shop.example/s/sample-token"},
         "answers": {},
         "locale": locale,
     }

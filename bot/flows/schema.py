@@ -308,6 +308,56 @@ Step = Annotated[ScaleStep | ChoiceStep | TextStep | EndStep, Field(discriminato
 QuestionStep = ScaleStep | ChoiceStep | TextStep
 
 
+# What a template parameter may be filled from (../shared/contracts/channels.md): a dotted
+# path into the survey's context, not Jinja, so a shop's console-approved template gets
+# exactly the field it was approved with.
+TEMPLATE_FIELDS = (
+    "customer.id",
+    "customer.name",
+    "customer.phone",
+    "order.id",
+    "order.amount",
+    "order.currency",
+    "order.store",
+    "order.occurred_at",
+    "survey.link",
+)
+TemplateField = Annotated[
+    str,
+    BeforeValidator(lambda value: _template_field(value)),
+    WithJsonSchema({"enum": list(TEMPLATE_FIELDS)}),
+]
+TemplateParam = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}$")]
+
+
+def _template_field(value: Any) -> str:
+    if value not in TEMPLATE_FIELDS:
+        raise ValueError(
+            f"{value!r} is not a field a template can be filled from; use one of "
+            + ", ".join(TEMPLATE_FIELDS)
+        )
+    return str(value)
+
+
+class ZaloKeys(_Strict):
+    """Zalo's part of a flow: a ZBS template that starts the survey where the OA may not
+    write first (a buyer who never wrote, or whose 7-day window has closed)."""
+
+    template: Annotated[
+        str,
+        BeforeValidator(lambda value: str(value) if isinstance(value, int) else value),
+        StringConstraints(pattern=r"^[0-9]{1,20}$"),
+    ] = Field(
+        description="The id of a template approved in Zalo's console; a service rating "
+        "template answers the flow's first (CSAT) question."
+    )
+    template_data: dict[TemplateParam, TemplateField] = Field(
+        default_factory=dict,
+        description="Template parameter -> the field it is filled from (customer.name, "
+        "order.id, survey.link, ...).",
+    )
+
+
 class Flow(_Strict):
     """A survey conversation."""
 
@@ -328,6 +378,9 @@ class Flow(_Strict):
         min_length=1,
         description="Which channel this flow's customers hear from first, in order (after "
         "the one they last wrote from); leave out for the shop's SURVEYBOT_CHANNEL_ORDER.",
+    )
+    zalo: ZaloKeys | None = Field(
+        default=None, description="A Zalo template that starts the survey (docs/flows.md)."
     )
     steps: list[Step] = Field(min_length=1)
     # Set by the loader from the file's content, never written by authors.

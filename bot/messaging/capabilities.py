@@ -78,6 +78,9 @@ class ChannelCapabilities:
     conversation_window: timedelta | None
     rate_limits: RateLimits | None  # None: nothing is pushed, so nothing to pace
     max_choice_data_bytes: int | None = None  # what a button carries back (callback_data)
+    # An approved template may go by phone number to someone who never wrote (Zalo's ZBS):
+    # a message with an invitation for this channel may go to the customer's phone.
+    templates_by_phone: bool = False
 
     def __post_init__(self) -> None:
         for name in ("max_choices_per_message", "max_choices_per_row", "max_label_length"):

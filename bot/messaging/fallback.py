@@ -16,7 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
-from bot.messaging.outbox_writer import OutboxWriter
+from bot.messaging.message import OutgoingMessage
+from bot.messaging.outbox_writer import OutboxWriter, invited_channels
 from bot.messaging.routing import Route
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage
@@ -28,6 +29,14 @@ log = logging.getLogger(__name__)
 
 # (transaction, case id, why): tell staff their reply on that case reached nobody.
 ReplyLost = Callable[[UnitOfWork, int, str], Awaitable[None]]
+
+
+def tried_for(row: OutboxMessage) -> set[tuple[str, str]]:
+    """The addresses this message has been tried on: its own and those it moved from, so
+    two contacts that both turn it away never pass it back and forth."""
+    earlier = row.payload.get("tried") or []
+    pairs = {(str(pair[0]), str(pair[1])) for pair in earlier if len(pair) == 2}
+    return pairs | {(row.channel, row.address)}
 
 
 class DeliveryFallback:
@@ -51,16 +60,18 @@ class DeliveryFallback:
                 contact = await tx.contacts.mark_unreachable(row.channel, row.address, now)
             else:
                 contact = await tx.contacts.get(row.channel, row.address)
-            if contact is None:  # a staff chat: nobody to fall back to
+            # No contact row: a staff chat, or a customer's phone (reached by a template).
+            customer_id = contact.customer_id if contact is not None else row.customer_id
+            if customer_id is None:  # a staff chat: nobody to fall back to
                 log.error("the bot cannot post to %s %s: %s", row.channel, row.address, reason)
                 return
-            customer_id = contact.customer_id
             survey = await tx.surveys.get(row.survey_id) if row.survey_id else None
             route = await self.outbox.route(
                 tx,
                 customer_id,
-                passed={(row.channel, row.address)},
+                passed=tried_for(row),
                 flow_id=survey.flow_id if survey else None,
+                invited=invited_channels(OutgoingMessage.from_payload(row.payload)),
             )
             if route is None:
                 await self._nowhere_to_go(tx, customer_id, row, unreachable)
@@ -100,7 +111,7 @@ class DeliveryFallback:
             if message.kind == "edit":
                 continue  # it edits a message at the old address: nothing to edit there
             locale = locales.get(message.survey_id or 0) or (customer.locale if customer else None)
-            forwarded = await self.outbox.forward(tx, message, route, locale)
+            forwarded = await self.outbox.forward(tx, message, route, locale, tried_for(failed))
             if forwarded is not None:
                 moved[message.id] = forwarded
         for survey in surveys:

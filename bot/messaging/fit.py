@@ -294,12 +294,14 @@ def _last_fitting(
 
 def _parts(message: OutgoingMessage, texts: list[str]) -> tuple[OutgoingMessage, ...]:
     """The message in len(texts) parts: the photo and the thread with the first, the
-    choices and the link with the last."""
+    choices, the link and the invitations with the last."""
     if len(texts) == 1:
         return (replace(message, text=texts[0]),)
-    first = replace(message, text=texts[0], choices=(), link=None)
+    first = replace(message, text=texts[0], choices=(), link=None, invitations=())
     middle = [
-        replace(message, text=text, choices=(), photo=None, link=None, reply_to=None)
+        replace(
+            message, text=text, choices=(), photo=None, link=None, reply_to=None, invitations=()
+        )
         for text in texts[1:-1]
     ]
     last = replace(message, text=texts[-1], photo=None, reply_to=None)

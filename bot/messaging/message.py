@@ -52,13 +52,26 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """A pre-approved template that opens the conversation on `channel` where the message
+    itself may not go (Zalo's ZBS templates outside the 7-day window, or by phone to a buyer
+    who never wrote). `data`: the template's parameters, already filled in."""
+
+    channel: str
+    template: str
+    data: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A message for a customer or for staff.
 
     Choices answer question `visit` of survey `survey_id`; `case_id` names the support case
     a card's choices act on. `replaces` is the outbox id of an earlier message this one
     stands in for (an answered question without its choices): edited where the channel can
-    edit, dropped where it cannot. `reply_to` is the outbox id it is threaded under."""
+    edit, dropped where it cannot. `reply_to` is the outbox id it is threaded under.
+    `invitations`: templates a channel sends instead when it may not send this (the first
+    question of a survey)."""
 
     text: str
     choices: ChoiceRows = ()
@@ -69,6 +82,7 @@ class OutgoingMessage:
     link: Link | None = None
     replaces: int | None = None
     reply_to: int | None = None
+    invitations: tuple[Invitation, ...] = ()
 
     @property
     def choice_count(self) -> int:
@@ -76,6 +90,9 @@ class OutgoingMessage:
 
     def with_choices(self, choices: ChoiceRows) -> OutgoingMessage:
         return replace(self, choices=choices)
+
+    def invitation(self, channel: str) -> Invitation | None:
+        return next((i for i in self.invitations if i.channel == channel), None)
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -100,6 +117,11 @@ class OutgoingMessage:
             payload["edit_of"] = self.replaces
         if self.reply_to is not None:
             payload["reply_to_outbox"] = self.reply_to
+        if self.invitations:
+            payload["invitations"] = [
+                {"channel": i.channel, "template": i.template, "data": dict(i.data)}
+                for i in self.invitations
+            ]
         return payload
 
     @classmethod
@@ -126,6 +148,14 @@ class OutgoingMessage:
             link=Link(str(link["url"]), str(link["label"])) if link is not None else None,
             replaces=_optional_int(payload.get("edit_of")),
             reply_to=_optional_int(payload.get("reply_to_outbox")),
+            invitations=tuple(
+                Invitation(
+                    str(i["channel"]),
+                    str(i["template"]),
+                    tuple((str(k), str(v)) for k, v in dict(i.get("data") or {}).items()),
+                )
+                for i in payload.get("invitations") or []
+            ),
         )
 
 

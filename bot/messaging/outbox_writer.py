@@ -57,11 +57,17 @@ class OutboxWriter:
         passed: Collection[tuple[str, str]] = (),
         *,
         flow_id: str | None = None,
+        invited: Collection[str] = (),
     ) -> Route | None:
         """Where a message to this customer would go now (in `flow_id`'s order when that
-        flow has one); None: no contact can take it."""
+        flow has one); None: no contact can take it. `invited`: the channels the message
+        carries an invitation for (it may go outside their window, or by phone)."""
         contacts = await tx.contacts.of_customer(customer_id)
-        return self.choose(contacts, passed, flow_id=flow_id)
+        phone = None
+        if invited:
+            customer = await tx.customers.get(customer_id)
+            phone = customer.phone if customer else None
+        return self.choose(contacts, passed, flow_id=flow_id, invited=invited, phone=phone)
 
     async def why_unroutable(self, tx: UnitOfWork, customer_id: int) -> str:
         """Why `route` found nothing: each contact and what keeps it from taking a message."""
@@ -75,6 +81,8 @@ class OutboxWriter:
         passed: Collection[tuple[str, str]] = (),
         *,
         flow_id: str | None = None,
+        invited: Collection[str] = (),
+        phone: str | None = None,
     ) -> Route | None:
         return choose_contact(
             [contact_state(c) for c in contacts],
@@ -82,6 +90,8 @@ class OutboxWriter:
             self.directory.order_for(flow_id),
             self.clock.now(),
             passed=passed,
+            invited=invited,
+            phone=phone,
         )
 
     async def to_customer(
@@ -99,7 +109,9 @@ class OutboxWriter:
         """Queue the message on the customer's chosen contact (in `flow_id`'s order), fitted
         to its channel (in several parts if its text is long: the id is the last one's,
         which carries the choices); None when no contact can take it."""
-        route = route or await self.route(tx, customer_id, flow_id=flow_id)
+        route = route or await self.route(
+            tx, customer_id, flow_id=flow_id, invited=invited_channels(message)
+        )
         if route is None:
             return None
         return await self._add_fitted(tx, route, message, locale, priority, customer_id, survey_id)
@@ -157,13 +169,25 @@ class OutboxWriter:
         return row.id
 
     async def forward(
-        self, tx: UnitOfWork, message: OutboxMessage, route: Route, locale: str | None
+        self,
+        tx: UnitOfWork,
+        message: OutboxMessage,
+        route: Route,
+        locale: str | None,
+        tried: Collection[tuple[str, str]] = (),
     ) -> int | None:
         """The same message again, to another address (its first one did not take it),
-        fitted to that one's channel."""
+        fitted to that one's channel; `tried`: the addresses it has been turned away by."""
         again = OutgoingMessage.from_payload(message.payload)
         return await self._add_fitted(
-            tx, route, again, locale, message.priority, message.customer_id, message.survey_id
+            tx,
+            route,
+            again,
+            locale,
+            message.priority,
+            message.customer_id,
+            message.survey_id,
+            tried=tried,
         )
 
     async def on_web_page(
@@ -197,6 +221,7 @@ class OutboxWriter:
         priority: int,
         customer_id: int | None,
         survey_id: int | None,
+        tried: Collection[tuple[str, str]] = (),
     ) -> int | None:
         """Each part of the fitted message, in order; the last one's id (None: no part)."""
         last = None
@@ -210,6 +235,7 @@ class OutboxWriter:
                 customer_id=customer_id,
                 survey_id=survey_id,
                 routed_because=route.because,
+                tried=tried,
             )
             last = row.id
         return last
@@ -227,10 +253,13 @@ class OutboxWriter:
         routed_because: str | None = None,
         shown: bool = False,
         said_by_customer: bool = False,
+        tried: Collection[tuple[str, str]] = (),
     ) -> OutboxMessage:
         payload = message.to_payload()
         if said_by_customer:
             payload["from"] = FROM_CUSTOMER
+        if tried:
+            payload["tried"] = sorted([channel, address] for channel, address in tried)
         return await tx.outbox.add(
             channel=channel,
             address=address,
@@ -243,6 +272,11 @@ class OutboxWriter:
             routed_because=routed_because,
             shown=shown,
         )
+
+
+def invited_channels(message: OutgoingMessage) -> frozenset[str]:
+    """The channels `message` carries an invitation (a template) for."""
+    return frozenset(invitation.channel for invitation in message.invitations)
 
 
 def contact_state(contact: Contact) -> ContactState:

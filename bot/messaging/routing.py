@@ -4,8 +4,11 @@ Per message: the contact the customer last wrote from, while that channel's wind
 (they are looking at it); then the shop's order of channels (`SURVEYBOT_CHANNEL_ORDER`);
 contacts on one channel oldest first. A contact is passed over when its channel is not
 enabled, the platform said it is unreachable, the customer opted out there, or the
-channel can only answer within a window that is closed. No contact left: None, and the
-caller falls back to the survey's web link.
+channel can only answer within a window that is closed. A message that carries an
+invitation (a template the channel may send first, bot.messaging.message.Invitation) may go
+outside that window, and, where the channel sends templates by phone, to the customer's
+phone number, after their other contacts. No contact left: None, and the caller falls back
+to the survey's web link.
 """
 
 from __future__ import annotations
@@ -40,9 +43,13 @@ def choose_contact(
     now: datetime,
     *,
     passed: Collection[tuple[str, str]] = (),
+    invited: Collection[str] = (),
+    phone: str | None = None,
 ) -> Route | None:
     """The contact to write to now, or None; `passed`: (channel, address) pairs already
-    tried for this message (they reported unreachable or outside their window)."""
+    tried for this message (they reported unreachable or outside their window).
+    `invited`: the channels the message carries an invitation for; `phone`: the
+    customer's (E.164), which those of them that send templates by phone can reach."""
     rank = {name: i for i, name in enumerate(order)}
     ordered = sorted(
         enumerate(contacts), key=lambda pair: (rank.get(pair[1].channel, len(rank)), pair[0])
@@ -53,9 +60,10 @@ def choose_contact(
         latest = max(recent, key=lambda c: c.last_inbound_at or now)
         candidates.remove(latest)
         candidates.insert(0, latest)
+    candidates.extend(_by_phone(phone, invited, channels, order, contacts))
     reasons: list[str] = []
     for contact in candidates:
-        problem = _why_not(contact, channels, now, passed)
+        problem = _why_not(contact, channels, now, passed, invited)
         if problem is None:
             return Route(contact.channel, contact.address, "; ".join(reasons) or None)
         reasons.append(f"{contact.channel} {contact.address}: {problem}")
@@ -73,11 +81,34 @@ def why_unroutable(
     return "; ".join(problems) or "no contact"
 
 
+def _by_phone(
+    phone: str | None,
+    invited: Collection[str],
+    channels: Mapping[str, ChannelCapabilities],
+    order: Sequence[str],
+    contacts: Sequence[ContactState],
+) -> list[ContactState]:
+    """The customer's phone as a contact of each invited channel that sends templates by
+    phone, in the shop's order; not of a channel they opted out of."""
+    if phone is None:
+        return []
+    opted_out = {c.channel for c in contacts if c.opted_out_at is not None}
+    names = [
+        name
+        for name in invited
+        if name in channels and channels[name].templates_by_phone and name not in opted_out
+    ]
+    rank = {name: i for i, name in enumerate(order)}
+    names.sort(key=lambda name: rank.get(name, len(rank)))
+    return [ContactState(name, phone) for name in names]
+
+
 def _why_not(
     contact: ContactState,
     channels: Mapping[str, ChannelCapabilities],
     now: datetime,
     passed: Collection[tuple[str, str]],
+    invited: Collection[str] = (),
 ) -> str | None:
     reach = channels.get(contact.channel)
     if reach is None:
@@ -94,6 +125,8 @@ def _why_not(
     # its page or OA before we knew it, which only the platform knows. It says so (an
     # OutsideWindow), and the next contact is tried.
     known = contact.last_inbound_at is not None
+    if contact.channel in invited:
+        return None  # its template may go outside the window
     if answers_only and known and not reach.window_open(contact.last_inbound_at, now):
         assert window is not None
         return f"outside its {_hours(window)} window"

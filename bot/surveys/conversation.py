@@ -17,11 +17,11 @@ from bot.messaging.locales import choose_locale
 from bot.messaging.message import Choice, ChoiceAction, OutgoingMessage
 from bot.messaging.routing import Route
 from bot.storage.database import Database
-from bot.storage.models import Customer, Survey
+from bot.storage.models import Customer, OutboxMessage, Survey
 from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.eligibility import SkipReason
-from bot.surveys.engine import Pressed, SessionStatus, SkipStep, StopSurvey, Typed
+from bot.surveys.engine import Pressed, Rated, SessionStatus, SkipStep, StopSurvey, Typed
 from bot.surveys.narrowing import ask_within_band
 from bot.surveys.runner import INTERACTIVE_PRIORITY, SurveyRunner
 from bot.surveys.timing import expire_at, has_ended
@@ -39,6 +39,19 @@ class CustomerMessages(Protocol):
         self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: str
     ) -> bool:
         """Take a message no survey was waiting for (e.g. into an open case); True if taken."""
+
+
+@dataclass(frozen=True)
+class TemplateRating:
+    """A channel's rating template, answered (Zalo's service rating): it names no customer,
+    only the message it rates (`message_id`, the platform's) and our `tracking_id` (the
+    outbox id it was sent as)."""
+
+    message_id: str
+    tracking_id: str | None
+    stars: int
+    reasons: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -266,6 +279,62 @@ class ConversationService:
         return None, None
 
     # ---- what the platform tells ------------------------------------------------------
+
+    async def rated(self, channel: str, rating: TemplateRating) -> bool:
+        """A rating template sent on `channel` was answered: its stars, reasons and note
+        answer the survey it opened. The survey goes on in the chat when the customer can
+        be written to now; otherwise it ends here (its apology, case and reward follow).
+        False: not one of ours, or the survey has moved on (nothing changes)."""
+        async with self.db.transaction() as tx:
+            sent = await self._rated_message(tx, channel, rating)
+            survey_id = sent.survey_id if sent else None
+            survey = await tx.surveys.get(survey_id, lock=True) if survey_id else None
+            customer = await tx.customers.get(survey.customer_id) if survey else None
+            if sent is None or survey is None or customer is None:
+                log.warning("a %s rating names no survey of ours (%s)", channel, rating)
+                return False
+            visit = sent.payload.get("visit")
+            if survey.status != SessionStatus.ACTIVE or visit != survey.visit:
+                log.info("a rating for a survey that moved on", extra={"survey_id": survey.id})
+                return False
+            # A template went because the chat could not (outside the window, or by phone):
+            # that address is no way to go on, unless they have written since.
+            contact = await tx.contacts.get(sent.channel, sent.address)
+            wrote = contact.last_inbound_at if contact else None
+            since = wrote is not None and sent.sent_at is not None and wrote > sent.sent_at
+            reachable = await self.runner.outbox.route(
+                tx,
+                customer.id,
+                passed=() if since else {(sent.channel, sent.address)},
+                flow_id=survey.flow_id,
+            )
+            event = Rated(
+                visit, rating.stars, rating.reasons, rating.note, conclude=reachable is None
+            )
+            try:
+                await self.runner.apply(tx, survey, customer, event)
+            except StaleAnswer as exc:
+                log.warning(
+                    "a rating that answers nothing: %s", exc, extra={"survey_id": survey.id}
+                )
+                return False
+        self.delivery.kick()
+        return True
+
+    @staticmethod
+    async def _rated_message(
+        tx: UnitOfWork, channel: str, rating: TemplateRating
+    ) -> OutboxMessage | None:
+        """The message the rating answers: by our tracking id, if the platform's id agrees."""
+        tracking = rating.tracking_id or ""
+        if not tracking.isascii() or not tracking.isdigit() or len(tracking) > 18:
+            return None
+        sent = await tx.outbox.get(int(tracking))
+        if sent is None or sent.channel != channel or sent.survey_id is None:
+            return None
+        if sent.sent_message_id not in (None, "", rating.message_id):
+            return None
+        return sent
 
     async def interacted(self, contact: Contact) -> None:
         """The customer did something that opens the channel's window without writing (they

@@ -14,7 +14,16 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import StaleAnswer
-from bot.flows.schema import EndStep, Escalation, Flow, QuestionStep, StepKind, TextStep
+from bot.flows.schema import (
+    ChoiceStep,
+    EndStep,
+    Escalation,
+    Flow,
+    QuestionStep,
+    ScaleStep,
+    StepKind,
+    TextStep,
+)
 from bot.surveys.answers import Invalid, parse_pressed, parse_typed
 
 # After this many unusable replies to one question we offer Skip/Stop buttons,
@@ -90,7 +99,22 @@ class StopSurvey:
     pass
 
 
-Input = Pressed | Typed | SkipStep | StopSurvey
+@dataclass(frozen=True)
+class Rated:
+    """A channel's rating template was answered (Zalo's service rating): `stars` (1-5)
+    answer question `visit`, a 1-5 scale; the first of `reasons` that names an option
+    answers the next choice question, `note` the next text question. `conclude`: the
+    customer cannot be asked anything else now, so the questions it does not answer are
+    passed over unasked, to the end step (its escalation and reward included)."""
+
+    visit: int
+    stars: int
+    reasons: tuple[str, ...] = ()
+    note: str = ""
+    conclude: bool = False
+
+
+Input = Pressed | Typed | SkipStep | StopSurvey | Rated
 
 # ---- actions ------------------------------------------------------------------------------
 
@@ -169,6 +193,8 @@ def handle(flow: Flow, state: SessionState, event: Input) -> Transition:
     assert not isinstance(step, EndStep), "an active session never rests on an end step"
     if isinstance(event, Pressed | SkipStep) and event.visit != state.visit:
         raise StaleAnswer(f"the answer is for question {event.visit}, now at {state.visit}")
+    if isinstance(event, Rated):
+        return _rated(flow, state, step, event)
     if isinstance(event, SkipStep):
         if not _may_skip(step, state):
             return Transition(state, (Ask(step.id, offer_skip=False),))
@@ -179,6 +205,51 @@ def handle(flow: Flow, state: SessionState, event: Input) -> Transition:
     if isinstance(parsed, Invalid):
         return _reject(flow, state, step, parsed)
     return _accept(flow, state, step, parsed)
+
+
+def _rated(flow: Flow, state: SessionState, step: QuestionStep, event: Rated) -> Transition:
+    if not isinstance(step, ScaleStep) or step.scale != (1, 5):
+        raise StaleAnswer(f"a rating answers a 1-5 question; this survey is at {step.id!r}")
+    stars = parse_pressed(step, str(event.stars))
+    if isinstance(stars, Invalid):
+        raise StaleAnswer(f"a rating of {event.stars} stars is not 1-5")
+    reasons, note = list(event.reasons), event.note.strip()
+    transition = _accept(flow, state, step, stars)
+    records = [a for a in transition.actions if isinstance(a, Record)]
+    rest = tuple(a for a in transition.actions if not isinstance(a, Record))
+    # At most once round the flow: a loop back to a question already passed is asked.
+    for _ in range(len(flow.steps)):
+        if not rest or not isinstance(rest[0], Ask):
+            break  # at the end step: rest is its closing actions
+        current = flow.step(rest[0].step_id)
+        assert not isinstance(current, EndStep)
+        value: AnswerValue | Invalid = None
+        if isinstance(current, ChoiceStep) and reasons:
+            picked = (parse_typed(current, reason) for reason in reasons)
+            value = next((v for v in picked if not isinstance(v, Invalid)), None)
+            reasons = []
+        elif isinstance(current, TextStep) and note:
+            value, note = parse_typed(current, note), ""
+        if value is not None and not isinstance(value, Invalid):
+            transition = _accept(flow, transition.state, current, value)
+        elif event.conclude:
+            transition = _pass_over(flow, transition.state, current)
+        else:
+            break  # asked next, in the chat
+        records += [a for a in transition.actions if isinstance(a, Record)]
+        rest = tuple(a for a in transition.actions if not isinstance(a, Record))
+    return Transition(transition.state, (*records, *rest))
+
+
+def _pass_over(flow: Flow, state: SessionState, step: QuestionStep) -> Transition:
+    """Move past `step` without an answer (nothing recorded: it was never asked)."""
+    scope = answer_scope(flow, state.answers)
+    target = next(
+        (rule.goto for rule in step.next if rule.when is None or rule.when.evaluate(scope)),
+        None,
+    ) or flow.fallthrough(step.id)
+    assert target is not None, "flow checks guarantee every question has a way forward"
+    return _enter(flow, replace(state, failures=0), target, ())
 
 
 def _may_skip(step: QuestionStep, state: SessionState) -> bool:

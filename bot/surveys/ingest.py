@@ -27,6 +27,7 @@ from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.eligibility import SkipReason, decide
 from bot.surveys.engine import SessionStatus
 from bot.surveys.events import PurchaseEvent
+from bot.surveys.invitations import invited_by
 from bot.surveys.links import SurveyLinks
 from bot.surveys.timing import expire_at, into_window, send_at, zone
 
@@ -116,7 +117,7 @@ class IngestService:
             event_age=now - occurred,
         )
         await self.flows.remember(tx, flow, now)
-        route = await self.outbox.route(tx, customer.id, flow_id=flow.id)
+        route = await self.outbox.route(tx, customer.id, flow_id=flow.id, invited=invited_by(flow))
         reachable = route is not None
         try:
             async with tx.session.begin_nested():

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.flows.registry import FlowRegistry
 from bot.flows.schema import EndStep, Flow
 from bot.messaging.message import OutgoingMessage
-from bot.messaging.outbox_writer import WEB, OutboxWriter
+from bot.messaging.outbox_writer import WEB, OutboxWriter, invited_channels
 from bot.messaging.presenter import Presenter
 from bot.storage.models import Customer, Survey
 from bot.storage.unit_of_work import UnitOfWork
@@ -34,6 +34,7 @@ from bot.surveys.engine import (
     Stopped,
     Transition,
 )
+from bot.surveys.invitations import invitations_for
 
 # Replies to what a customer just did go before bulk sends (lower runs first).
 INTERACTIVE_PRIORITY = 0
@@ -64,12 +65,15 @@ class SurveyRunner:
         clock: Clock,
         outbox: OutboxWriter,
         hooks: Sequence[SurveyHook] = (),
+        web_link: Callable[[str], str] | None = None,
     ) -> None:
+        """`web_link`: a survey token -> its web chat's address (SurveyLinks.web)."""
         self.flows = flows
         self.presenter = presenter
         self.clock = clock
         self.outbox = outbox
         self.hooks = list(hooks)
+        self.web_link = web_link or (lambda token: f"/s/{token}")
 
     async def load(self, tx: UnitOfWork, survey: Survey) -> tuple[Flow, SessionState]:
         """The flow version and the state a survey is in (resumable after any restart)."""
@@ -187,6 +191,7 @@ class SurveyRunner:
                 "name": customer.name,
                 "locale": customer.locale,
                 "timezone": customer.timezone,
+                "phone": customer.phone,
             },
             "order": {
                 "id": order.external_id if order else None,
@@ -198,6 +203,7 @@ class SurveyRunner:
                 if order and order.occurred_at
                 else None,
             },
+            "survey": {"link": self.web_link(survey.token)},
             "answers": engine.answer_scope(flow, answers),
             "locale": survey.locale,
         }
@@ -211,7 +217,8 @@ class SurveyRunner:
         priority: int = INTERACTIVE_PRIORITY,
         push: bool = False,
     ) -> int | None:
-        """Queue a message to the customer; None if nothing can reach them.
+        """Queue a message to the customer; None if nothing can reach them (it is kept on
+        the survey's web page).
 
         On the web chat the page shows it, so it is stored as shown; with `push` (news
         that should find the customer, like a staff reply) it also goes to the contact
@@ -229,8 +236,13 @@ class SurveyRunner:
                     flow_id=survey.flow_id,
                 )
             return await self.outbox.on_web_page(tx, survey, message)
-        route = await self.outbox.route(tx, customer.id, flow_id=survey.flow_id)
+        route = await self.outbox.route(
+            tx, customer.id, flow_id=survey.flow_id, invited=invited_channels(message)
+        )
         if route is None:
+            # Kept where the customer can still read it: their survey's web page (its
+            # link, on a template's button or a receipt), rather than nowhere.
+            await self.outbox.on_web_page(tx, survey, message)
             return None
         survey.channel = route.channel
         return await self.outbox.to_customer(
@@ -264,7 +276,10 @@ class SurveyRunner:
             problem=action.problem,
             offer_skip=action.offer_skip,
         )
-        message = OutgoingMessage(text, buttons, survey.id, visit)
+        # The first question opens the survey: where the channel may not write first, the
+        # flow's template goes instead (bot.surveys.invitations).
+        invitations = invitations_for(flow, context) if visit == 1 else ()
+        message = OutgoingMessage(text, buttons, survey.id, visit, invitations=invitations)
         await self._close_question(tx, survey, customer)  # one live copy of a question at most
         survey.question_outbox_id = await self.emit(tx, survey, customer, message, priority)
 

@@ -21,6 +21,7 @@ from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys.conversation import DeliveryKick
 from bot.surveys.eligibility import decide
 from bot.surveys.engine import SessionStatus
+from bot.surveys.invitations import invited_by
 from bot.surveys.runner import BULK_PRIORITY, SurveyRunner
 from bot.surveys.timing import expire_at, remind_at, zone
 
@@ -141,7 +142,9 @@ class SurveyTimers:
                 extra={"survey_id": survey.id, "reason": survey.skip_reason},
             )
             return
-        route = await self.runner.outbox.route(tx, customer.id, flow_id=survey.flow_id)
+        route = await self.runner.outbox.route(
+            tx, customer.id, flow_id=survey.flow_id, invited=invited_by(flow)
+        )
         if route is None:
             survey.channel = None  # left to its link; it still expires
             await self._arm_expiry(tx, survey, flow)

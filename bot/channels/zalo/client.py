@@ -18,6 +18,7 @@ import aiohttp
 
 REFRESH_PATH = "/v4/oa/access_token"
 CONSULTATION_PATH = "/v3.0/oa/message/cs"
+TEMPLATE_PATH = "/message/template"  # ZBS, on the business host: by phone or by user id
 
 
 class ZaloApiError(Exception):
@@ -98,6 +99,31 @@ class ZaloClient:
         data = body.get("data")
         message_id = data.get("message_id") if isinstance(data, dict) else None
         return str(message_id) if message_id is not None else ""
+
+    async def send_template(
+        self,
+        access_token: str,
+        recipient: dict[str, str],
+        template_id: str,
+        data: dict[str, str],
+        tracking_id: str,
+    ) -> str:
+        """Send an approved ZBS template to `{"phone": "84..."}` or `{"user_id": ...}`;
+        returns Zalo's msg_id (a rating comes back naming it, and our tracking id)."""
+        body = await self._call(
+            "POST",
+            self.endpoints.business + TEMPLATE_PATH,
+            headers={"access_token": access_token},
+            json_body={
+                **recipient,
+                "template_id": template_id,
+                "template_data": data,
+                "tracking_id": tracking_id,
+            },
+        )
+        data_out = body.get("data")
+        msg_id = data_out.get("msg_id") if isinstance(data_out, dict) else None
+        return str(msg_id) if msg_id is not None else ""
 
     async def _call(
         self,

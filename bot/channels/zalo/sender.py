@@ -1,5 +1,11 @@
 """Delivers outbox messages as Zalo consultation messages and translates Zalo's errors.
 
+A survey's first question may carry the flow's template (an Invitation): to a phone
+number (a buyer who never wrote to the OA) only the template goes, by phone; to a follower
+the question goes as a consultation message, and when Zalo refuses it as outside the 7-day
+window (-230) or not a follower (-213) the template goes instead, by user id. The outbox
+id is the template's tracking_id, so a rating that comes back names its survey.
+
 A message's choices become query buttons whose payload is their label: Zalo sends it back
 as the customer's own message, so the chat shows what they chose (a sent message cannot be
 edited to say so), and the conversation service takes a label of the open question as
@@ -12,11 +18,14 @@ days -> OutsideWindow; -32 the app's per-minute call limit, -211 out of quota, -
 sends between 22:00 and 06:00 -> RetryLater; -216 invalid, -220 expired access token or
 HTTP 401 -> refreshed, then retried; no token that works -> RetryLater (the shop must
 authorise again, said loudly); -100, network errors, timeouts and 5xx -> TransientFailure;
-any other error -> Rejected.
+any other error -> Rejected. Template errors: -108 a phone Zalo does not take, -118 no Zalo
+account -> Unreachable; -124 the token -> refreshed; -109 a template that is not approved,
+-111/-112 its parameters -> Rejected (the shop's set-up: said in the log).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from bot.channels.zalo import CHANNEL
@@ -25,7 +34,9 @@ from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloUnavailable
 from bot.channels.zalo.tokens import ZaloNotAuthorised
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
-from bot.messaging.message import OutgoingMessage
+from bot.messaging.message import Invitation, OutgoingMessage
+
+log = logging.getLogger(__name__)
 
 NOT_A_FOLLOWER = -213
 UNREACHABLE = (NOT_A_FOLLOWER, -217, -227, -232, -244)
@@ -33,7 +44,15 @@ NO_RECENT_INTERACTION = -230
 CALL_LIMIT = -32
 OUT_OF_QUOTA = -211
 QUIET_HOURS = -234
-TOKEN_REFUSED = (-216, -220, -401)  # -401: HTTP 401 (the client's code for a 4xx)
+TOKEN_REFUSED = (-216, -220, -401, -124)  # -401: HTTP 401; -124: the template host's
+TEMPLATE_INSTEAD = (NO_RECENT_INTERACTION, NOT_A_FOLLOWER)  # the question may not go
+PHONE_INVALID, NO_ZALO_ACCOUNT = -108, -118
+TEMPLATE_SETUP = {
+    -109: "the template is not approved",
+    -111: "its data is empty",
+    -112: "its data does not match the template's parameters",
+}
+VIETNAM = "+84"
 TRY_AGAIN = -100
 CALL_LIMIT_PAUSE = 60.0  # the limit is per minute
 QUOTA_PAUSE = 3600.0
@@ -60,17 +79,40 @@ class ZaloSender:
     async def deliver(self, delivery: Delivery) -> str | None:
         if delivery.kind == "edit":
             raise Rejected("Zalo cannot edit a sent message")
-        message = consultation_message(OutgoingMessage.from_payload(delivery.payload))
+        outgoing = OutgoingMessage.from_payload(delivery.payload)
+        invitation = outgoing.invitation(CHANNEL)
+        if delivery.address.startswith("+") and invitation is None:
+            raise OutsideWindow(
+                "a phone number takes only the flow's approved template: the customer has "
+                "not written to the OA"
+            )
         try:
             token = await self.tokens.access_token()
         except ZaloNotAuthorised as exc:
             raise RetryLater(NOT_AUTHORISED_PAUSE, str(exc)) from None
         try:
-            return await self.client.send_consultation(token, delivery.address, message)
+            if invitation is not None and delivery.address.startswith("+"):
+                recipient = {"phone": zalo_phone(delivery.address)}
+                return await self._template(token, invitation, recipient, delivery.outbox_id)
+            message = consultation_message(outgoing)
+            try:
+                return await self.client.send_consultation(token, delivery.address, message)
+            except ZaloApiError as exc:
+                if invitation is None or exc.code not in TEMPLATE_INSTEAD:
+                    raise
+            recipient = {"user_id": delivery.address}
+            return await self._template(token, invitation, recipient, delivery.outbox_id)
         except ZaloUnavailable as exc:
             raise TransientFailure(str(exc)) from None
         except ZaloApiError as exc:
             raise self._translated(exc, token) from None
+
+    async def _template(
+        self, token: str, invitation: Invitation, recipient: dict[str, str], outbox_id: int
+    ) -> str:
+        return await self.client.send_template(
+            token, recipient, invitation.template, dict(invitation.data), str(outbox_id)
+        )
 
     def _translated(self, exc: ZaloApiError, token: str) -> Exception:
         if exc.code in UNREACHABLE:
@@ -84,12 +126,30 @@ class ZaloSender:
             return RetryLater(QUOTA_PAUSE, f"Zalo quota used up ({exc})", whole_channel=True)
         if exc.code == QUIET_HOURS:
             return RetryLater(QUIET_HOURS_PAUSE, f"Zalo sends nothing at night ({exc})")
+        if exc.code in (PHONE_INVALID, NO_ZALO_ACCOUNT):
+            return Unreachable(f"no Zalo account takes this template ({exc})")
+        if exc.code in TEMPLATE_SETUP:
+            log.error(
+                "Zalo refused the flow's template: %s (%s); check zalo.template and "
+                "zalo.template_data against the template approved in Zalo's console",
+                TEMPLATE_SETUP[exc.code],
+                exc,
+            )
+            return Rejected(f"{TEMPLATE_SETUP[exc.code]} ({exc})")
         if exc.code == TRY_AGAIN:
             return TransientFailure(str(exc))
         if exc.code in TOKEN_REFUSED:
             self.tokens.invalidate(token)
             return TransientFailure(f"Zalo refused the access token ({exc}); refreshing")
         return Rejected(str(exc))
+
+
+def zalo_phone(e164: str) -> str:
+    """`+84901234567` as Zalo's templates want it, `84901234567`; Zalo reaches Vietnamese
+    numbers only, so another country's is Unreachable."""
+    if not e164.startswith(VIETNAM):
+        raise Unreachable(f"Zalo templates reach Vietnamese numbers (+84) only, not {e164}")
+    return e164[1:]
 
 
 def consultation_message(message: OutgoingMessage) -> dict[str, Any]:

@@ -8,8 +8,9 @@ changes nothing. Handling only writes to the database (what the customer sees go
 through the outbox), so the answer is well inside Zalo's 2 seconds.
 
 Events: user_send_text (an answer, a tapped button's label, or a message on a case),
-follow (the window opens), unfollow (the address is unreachable). Others are answered 200
-and ignored.
+follow (the window opens), unfollow (the address is unreachable), user_feedback (a rating
+template answered: stars, ticked reasons, a note; it names no user, only the message and
+our tracking id). Others are answered 200 and ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from bot.channels.zalo import CHANNEL
 from bot.storable_text import without_nul
-from bot.surveys.conversation import Contact
+from bot.surveys.conversation import Contact, ConversationService, TemplateRating
 
 if TYPE_CHECKING:
     from bot.channels.zalo.connection import ZaloConnection
@@ -91,6 +92,11 @@ async def handle(zalo: ZaloConnection, event: dict[str, Any]) -> None:
                     contact, without_nul(text), message_id=str(msg_id)
                 ),
             )
+    elif name == "user_feedback":
+        rating = template_rating(event.get("message"))
+        if rating is not None:
+            conversation = zalo.parts.conversation
+            await zalo.once(f"feedback:{rating.message_id}", lambda: _rated(conversation, rating))
     elif name in ("follow", "unfollow"):
         user_id = _text(event, "follower", "id")
         if user_id:
@@ -98,6 +104,41 @@ async def handle(zalo: ZaloConnection, event: dict[str, Any]) -> None:
             conversation = zalo.parts.conversation
             work = conversation.interacted if name == "follow" else conversation.unreachable
             await zalo.once(f"{name}:{user_id}:{event['timestamp']}", lambda: work(contact))
+
+
+REASONS_LIMIT = 25  # 5 per star in Zalo's console; more is not a real rating
+REASON_LENGTH = 200
+NOTE_LENGTH = 2000
+
+
+def template_rating(message: Any, *, camel: bool = False) -> TemplateRating | None:
+    """A rating as the webhook (`msg_id`, `tracking_id`) or the rating API (`msgId`,
+    `trackingId`: `camel`) gives it; None when it is not a usable rating."""
+    if not isinstance(message, dict):
+        return None
+    msg_id = message.get("msgId" if camel else "msg_id")
+    tracking = message.get("trackingId" if camel else "tracking_id")
+    rate, feedbacks, note = message.get("rate"), message.get("feedbacks"), message.get("note")
+    if isinstance(rate, str) and rate.isascii() and rate.isdigit() and len(rate) == 1:
+        rate = int(rate)
+    if not _is_id(msg_id) or not isinstance(rate, int) or isinstance(rate, bool):
+        return None
+    if not 1 <= rate <= 5:
+        return None
+    reasons = feedbacks if isinstance(feedbacks, list) else []
+    return TemplateRating(
+        message_id=str(msg_id),
+        tracking_id=str(tracking) if isinstance(tracking, str | int) else None,
+        stars=rate,
+        reasons=tuple(
+            without_nul(r)[:REASON_LENGTH] for r in reasons[:REASONS_LIMIT] if isinstance(r, str)
+        ),
+        note=without_nul(note)[:NOTE_LENGTH] if isinstance(note, str) else "",
+    )
+
+
+async def _rated(conversation: ConversationService, rating: TemplateRating) -> None:
+    await conversation.rated(CHANNEL, rating)
 
 
 def _is_id(value: Any) -> bool:
