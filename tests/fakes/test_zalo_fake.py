@@ -73,6 +73,36 @@ async def send_template(
     return await call(http, zalo, "/message/template", zalo.issue_access_token(), body)
 
 
+UID_PATH = "/v3.0/oa/message/template"
+
+
+def uid_body(**fields: Any) -> dict[str, Any]:
+    body = {"user_id": ZALO_USER, "template_id": RATING, "template_data": {"order_code": "SO-1"}}
+    body.update(fields)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+async def send_uid_template(
+    http: aiohttp.ClientSession, zalo: FakeZalo, body: dict[str, Any]
+) -> dict[str, Any]:
+    zalo.add_template(RATING, {"order_code"}, rating=True)
+    return await call(http, zalo, UID_PATH, zalo.issue_access_token(), body)
+
+
+async def get_ratings(
+    http: aiohttp.ClientSession, zalo: FakeZalo, token: str | None = None, **params: Any
+) -> dict[str, Any]:
+    """GET /rating/get for RATING over the whole clock range, first page of 100."""
+    query = {"template_id": RATING, "from_time": 0, "to_time": 10**13, "offset": 0, "limit": 100}
+    query.update(params)
+    sent = {k: str(v) for k, v in query.items() if v is not None}
+    headers = {"access_token": token or zalo.issue_access_token()}
+    async with http.get(f"{zalo.base_url}/rating/get", params=sent, headers=headers) as r:
+        assert r.status == 200
+        answer: dict[str, Any] = await r.json()
+        return answer
+
+
 # ----- OAuth ----------------------------------------------------------------------------
 
 
@@ -177,8 +207,13 @@ async def test_an_injected_refresh_failure_keeps_the_token_usable(
     assert [r.succeeded for r in zalo.refreshes] == [False, True]
 
 
-async def test_an_unknown_path_is_not_found(zalo: FakeZalo, http: aiohttp.ClientSession) -> None:
-    async with http.post(f"{zalo.base_url}/v3.0/oa/message/template", json={}) as resp:
+async def test_an_unknown_path_or_method_is_not_found(
+    zalo: FakeZalo, http: aiohttp.ClientSession
+) -> None:
+    # Transaction messages were shut down on 2026-03-01; the rating list is a GET.
+    async with http.post(f"{zalo.base_url}/v3.0/oa/message/transaction", json={}) as resp:
+        assert resp.status == 404
+    async with http.post(f"{zalo.base_url}/rating/get", json={}) as resp:
         assert resp.status == 404
 
 
@@ -300,13 +335,50 @@ async def test_a_template_by_phone_is_recorded_with_its_tracking_id(
     assert answer["data"]["quota"] == {"dailyQuota": "500", "remainingQuota": "499"}
 
 
-async def test_a_template_by_user_id_needs_no_phone(
+async def test_a_template_by_user_id_goes_to_the_oa_host_and_answers_message_id(
     zalo: FakeZalo, http: aiohttp.ClientSession
 ) -> None:
-    body = template_body(phone=None, user_id=ZALO_USER)
+    answer = await send_uid_template(http, zalo, uid_body())
 
-    assert (await send_template(http, zalo, body))["error"] == 0
-    assert zalo.templates_sent[0].phone is None
+    [sent] = zalo.templates_sent
+    assert answer["error"] == 0
+    assert answer["data"] == {
+        "message_id": sent.msg_id,
+        "user_id": ZALO_USER,
+        "sent_time": str(int(zalo.clock() * 1000)),
+        "quota": {"quota_type": "purchase_quota", "remain": 499},
+    }
+    assert (sent.user_id, sent.phone, sent.tracking_id) == (ZALO_USER, None, "")
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"user_id": "404"}, -201),
+        ({"user_id": None}, -201),
+        ({"tracking_id": "outbox-1"}, -201),
+        ({"template_id": "999"}, -109),
+        ({"template_data": {"order": "SO-1"}}, -112),
+    ],
+)
+async def test_uid_templates_zalo_would_refuse(
+    zalo: FakeZalo, http: aiohttp.ClientSession, fields: dict[str, Any], error: int
+) -> None:
+    answer = await send_uid_template(http, zalo, uid_body(**fields))
+
+    assert answer["error"] == error
+    assert zalo.templates_sent == []
+
+
+async def test_a_uid_template_takes_the_oa_token_codes(
+    zalo: FakeZalo, http: aiohttp.ClientSession
+) -> None:
+    zalo.add_template(RATING, {"order_code"}, rating=True)
+    access = zalo.issue_access_token()
+    zalo.expire_access_tokens()
+
+    assert (await call(http, zalo, UID_PATH, access, uid_body()))["error"] == -220
+    assert (await call(http, zalo, UID_PATH, "nope", uid_body()))["error"] == -216
 
 
 @pytest.mark.parametrize(
@@ -314,8 +386,9 @@ async def test_a_template_by_user_id_needs_no_phone(
     [
         ({"phone": "0901234567"}, -108),
         ({"phone": "84999999999"}, -118),
-        ({"phone": None, "user_id": "404"}, -118),
-        ({"user_id": ZALO_USER}, -100),
+        ({"phone": None}, -108),
+        ({"user_id": ZALO_USER}, -100),  # user ids go to the UID path
+        ({"phone": None, "user_id": ZALO_USER}, -100),
         ({"template_id": "999"}, -109),
         ({"template_data": {}}, -111),
         ({"template_data": {"order": "SO-1"}}, -112),
@@ -331,6 +404,156 @@ async def test_templates_zalo_would_refuse(
 
     assert answer["error"] == error
     assert zalo.templates_sent == []
+
+
+# ----- the rating API -------------------------------------------------------------------
+
+
+async def send_rating_templates(
+    http: aiohttp.ClientSession, zalo: FakeZalo, count: int, template_id: str = RATING
+) -> list[str]:
+    """Send `count` rating templates by phone (tracking ids outbox-0, ...); their msg ids."""
+    zalo.add_template(template_id, {"order_code"}, rating=True)
+    token = zalo.issue_access_token()
+    ids = []
+    for i in range(count):
+        body = template_body(template_id=template_id, tracking_id=f"outbox-{i}")
+        ids.append((await call(http, zalo, "/message/template", token, body))["data"]["msg_id"])
+    return ids
+
+
+def listed(answer: dict[str, Any]) -> list[tuple[str, int]]:
+    assert answer["error"] == 0, answer
+    return [(r["msgId"], r["rate"]) for r in answer["data"]["data"]]
+
+
+async def test_a_rating_is_listed_with_zalos_field_names(
+    zalo: FakeZalo, http: aiohttp.ClientSession
+) -> None:
+    [msg_id] = await send_rating_templates(http, zalo, 1)
+
+    event = zalo.user_rates(msg_id, 4, ["Giao hàng nhanh"], "ổn")
+
+    assert event["message"]["submit_time"] == str(int(zalo.clock() * 1000))
+    assert await get_ratings(http, zalo) == {
+        "error": 0,
+        "message": "Success",
+        "data": {
+            "total": 1,
+            "data": [
+                {
+                    "msgId": msg_id,
+                    "trackingId": "outbox-0",
+                    "oaId": zalo.oa_id,
+                    "note": "ổn",
+                    "rate": 4,
+                    "submitDate": str(int(zalo.clock() * 1000)),
+                    "feedbacks": ["Giao hàng nhanh"],
+                }
+            ],
+        },
+    }
+
+
+async def test_ratings_are_found_by_template_and_submit_time(
+    zalo: FakeZalo, http: aiohttp.ClientSession, wall_clock: ManualClock
+) -> None:
+    early, inside, edge = await send_rating_templates(http, zalo, 3)
+    [other] = await send_rating_templates(http, zalo, 1, template_id="250002")
+    zalo.user_rates(early, 1)
+    wall_clock.advance(3600)
+    start_ms = int(wall_clock.now * 1000)
+    zalo.user_rates(inside, 2)
+    zalo.user_rates(other, 3)
+    wall_clock.advance(3600)
+    zalo.user_rates(edge, 4)
+    end_ms = int(wall_clock.now * 1000)
+    wall_clock.advance(1)
+    zalo.user_rates(early, 5)  # a message may be rated again, later
+
+    answer = await get_ratings(http, zalo, from_time=start_ms, to_time=end_ms)
+
+    assert listed(answer) == [(inside, 2), (edge, 4)]
+    assert answer["data"]["total"] == 2
+    assert listed(await get_ratings(http, zalo, template_id="250002")) == [(other, 3)]
+
+
+async def test_ratings_are_paged_oldest_first_with_the_total(
+    zalo: FakeZalo, http: aiohttp.ClientSession, wall_clock: ManualClock
+) -> None:
+    ids = await send_rating_templates(http, zalo, 3)
+    for rate, msg_id in enumerate(ids, start=1):
+        zalo.user_rates(msg_id, rate)
+        wall_clock.advance(60)
+
+    first = await get_ratings(http, zalo, offset=0, limit=2)
+    rest = await get_ratings(http, zalo, offset=2, limit=2)
+    beyond = await get_ratings(http, zalo, offset=3, limit=2)
+
+    assert listed(first) + listed(rest) == [(ids[0], 1), (ids[1], 2), (ids[2], 3)]
+    assert [a["data"]["total"] for a in (first, rest, beyond)] == [3, 3, 3]
+    assert listed(beyond) == []
+
+
+async def test_unrated_messages_are_absent(zalo: FakeZalo, http: aiohttp.ClientSession) -> None:
+    rated, unrated = await send_rating_templates(http, zalo, 2)
+
+    zalo.user_rates(rated, 5)
+
+    assert [msg_id for msg_id, _ in listed(await get_ratings(http, zalo))] == [rated]
+    assert unrated not in {r.msg_id for r in zalo.ratings}
+
+
+async def test_a_uid_send_is_rated_with_an_empty_tracking_id(
+    zalo: FakeZalo, http: aiohttp.ClientSession
+) -> None:
+    message_id = (await send_uid_template(http, zalo, uid_body()))["data"]["message_id"]
+
+    zalo.user_rates(message_id, 3)
+
+    [item] = (await get_ratings(http, zalo))["data"]["data"]
+    assert (item["msgId"], item["trackingId"]) == (message_id, "")
+
+
+async def test_the_rating_api_refuses_a_bad_token_as_templates_do(
+    zalo: FakeZalo, http: aiohttp.ClientSession
+) -> None:
+    [msg_id] = await send_rating_templates(http, zalo, 1)
+    zalo.user_rates(msg_id, 5)
+    access = zalo.issue_access_token()
+    zalo.expire_access_tokens()
+
+    assert (await get_ratings(http, zalo, token="nope"))["error"] == -124
+    assert (await get_ratings(http, zalo, token=access))["error"] == -124
+    assert [r.path for r in zalo.rejected] == ["/rating/get", "/rating/get"]
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"template_id": None}, -132),
+        ({"from_time": None}, -132),
+        ({"to_time": "yesterday"}, -132),
+        ({"from_time": 2000, "to_time": 1000}, -132),
+        ({"offset": -1}, -132),
+        ({"limit": None}, -132),
+        ({"limit": 0}, -132),
+        ({"limit": 10001}, -132),
+        ({"template_id": "999"}, -109),
+    ],
+)
+async def test_rating_queries_zalo_would_refuse(
+    zalo: FakeZalo, http: aiohttp.ClientSession, params: dict[str, Any], error: int
+) -> None:
+    await send_rating_templates(http, zalo, 1)
+
+    assert (await get_ratings(http, zalo, **params))["error"] == error
+
+
+async def test_the_largest_page_zalo_gives(zalo: FakeZalo, http: aiohttp.ClientSession) -> None:
+    await send_rating_templates(http, zalo, 1)
+
+    assert (await get_ratings(http, zalo, limit=10000))["error"] == 0
 
 
 # ----- webhooks ---------------------------------------------------------------------------
@@ -467,6 +690,19 @@ async def test_a_rating_arrives_as_user_feedback_without_a_user_id(
         "tracking_id": "outbox-1",
     }
     assert "user_id" not in json.dumps(event) and ZALO_USER not in json.dumps(event)
+
+
+async def test_a_rating_without_its_webhook_is_only_in_the_rating_api(
+    zalo: FakeZalo, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    [msg_id] = await send_rating_templates(http, zalo, 1)
+
+    event = zalo.user_rates(msg_id, 1, ["Giao hàng chậm"], deliver=False)
+
+    await zalo.wait_for_deliveries()
+    assert (receiver.received, zalo.events) == ([], [])
+    assert event["event_name"] == "user_feedback"
+    assert listed(await get_ratings(http, zalo)) == [(msg_id, 1)]
 
 
 async def test_only_a_rating_template_can_be_rated(

@@ -1,4 +1,4 @@
-"""A fake Zalo (OAuth v4, OA API v3, ZNS) for end-to-end tests.
+"""A fake Zalo (OAuth v4, OA API v3, ZBS template messages) for end-to-end tests.
 
 It runs on 127.0.0.1 inside the test's event loop; all three Zalo hosts (oauth.zaloapp.com,
 openapi.zalo.me, business.openapi.zalo.me) are the one `base_url`. It refuses what Zalo
@@ -18,7 +18,7 @@ clock=time.time)`; `start()` / `stop()` or `async with`. `clock` is wall-clock s
 windows, token expiry and event timestamps (ms) all read it.
 
 Endpoints and rules (codes in zalo_models, after /work/notes/zalo-rules.md; every
-application error is HTTP 200 with a negative `error`; an unknown path is a 404):
+application error is HTTP 200 with a negative `error`; an unknown path or method is a 404):
 - POST /v4/oa/access_token, form body refresh_token, app_id, grant_type=refresh_token and
   header secret_key. A wrong app id or secret (-14002) or a non-form body (-14003) is an
   error body without access_token. A refresh token works once (-14020 after) and for 90
@@ -34,14 +34,30 @@ application error is HTTP 200 with a negative `error`; an unknown path is a 404)
   but `billed`: after 48 h, or beyond the 8 free messages since the last interaction.
   Success data has message_id and user_id (Zalo's user_id is unconfirmed: read
   message_id only).
-- POST /message/template (ZNS host) with "phone" or "user_id" (exactly one), template_id,
-  template_data, tracking_id (required, -100). Phone must be 84 + 9 digits (-108; Zalo
-  also takes 0xxx, the fake makes the client normalise) and belong to an added user, as
-  must a user_id (-118). The template must be registered with add_template (-109);
-  template_data is EXACTLY its params, each a non-empty string (-111 empty, -112
-  otherwise: a misspelt key is a bug, so extras are refused). Any bad token is -124. No
-  follower or window rule for templates. Quota is reported (500/day); only injected
-  faults enforce it.
+- POST /message/template (ZBS host), by phone only: "phone", template_id, template_data,
+  tracking_id (required, -100). Phone must be 84 + 9 digits (-108; Zalo also takes 0xxx,
+  the fake makes the client normalise) and belong to an added user (-118); a "user_id" key
+  is -100 (user ids go to the UID path below). The template must be registered with
+  add_template (-109); template_data is EXACTLY its params, each a non-empty string (-111
+  empty, -112 otherwise: a misspelt key is a bug, so extras are refused). Any bad token is
+  -124. No follower or window rule for templates. Success data: msg_id, sent_time (ms, a
+  string), quota {dailyQuota, remainingQuota} (strings; 500/day is reported, only injected
+  faults enforce it).
+- POST /v3.0/oa/message/template (OA host): the same template by Zalo user id, ZBS's UID
+  channel since 2026 (/work/notes/zalo-templates.md, b). `{"user_id", "template_id",
+  "template_data"}`, user_id at the top level (three sources; one nests it in recipient).
+  Template rules as above; an unknown user_id is -201; a tracking_id is refused (-201:
+  the channel takes none, so a client must keep message_id itself); token errors are the
+  OA API's -216/-220 (UNCONFIRMED for this path). Success data: message_id (not msg_id),
+  user_id, sent_time, quota {quota_type, remain}: read message_id only.
+- GET /rating/get (ZBS host), header access_token (any bad token -124, as for templates),
+  query template_id, from_time, to_time (epoch ms), offset, limit (all required; limit 1
+  to 10000; anything else -132, UNCONFIRMED code); an unregistered template is -109.
+  Answers `{"error": 0, "message": "Success", "data": {"total": N, "data": [{"msgId",
+  "trackingId", "oaId", "note", "rate", "submitDate", "feedbacks"}]}}`: every rating of
+  that template whose submitDate (ms, a string) is in [from_time, to_time], oldest first,
+  `limit` from `offset`; rate is a number, trackingId "" for UID sends. GET with a query
+  string follows four working clients; two write-ups say POST (notes, a): a POST is 404.
 
 Webhooks: see zalo_events (shapes) and zalo_webhook (signing). Events are delivered one
 at a time; an answer that is not 200 within `webhook_timeout` is retried,
@@ -50,15 +66,18 @@ at a time; an answer that is not 200 within `webhook_timeout` is retried,
 Set-up: `add_user(user_id, phone=None, follower=True, name="Lan")`, `add_template(id,
 params, rating=False)`, `interacted(user_id, at)`, `issue_refresh_token()`,
 `issue_access_token()`, `expire_access_tokens()`, `fail_next(path_suffix, error, times=1,
-user_id=None)` (recorded in `injected_faults`, not `rejected`), `refresh_delay`.
+user_id=None)` (recorded in `injected_faults`, not `rejected`; "/message/template" hits
+both template channels, "/oa/message/template" the UID one only), `refresh_delay`.
 
 Users act (each queues a webhook event and returns it): `user_sends`, `user_presses`,
-`follow`, `unfollow`, `user_rates`; `redeliver(last=True)` / `redeliver(event)` replays an
+`follow`, `unfollow`, `user_rates(msg_id, rate, feedbacks=None, note="", deliver=True)`
+(stored for /rating/get either way; `deliver=False` queues nothing, as when Zalo's
+webhook never came); `redeliver(last=True)` / `redeliver(event)` replays an
 event byte for byte; `send_raw(body, signature=None)` sends anything, signed only if told.
 Sending and pressing renew the interaction window; following does not (unconfirmed, so the
 fake takes the strict side). Follow events carry no `source` (unconfirmed: never needed).
 
-Look: `messages(user_id)`, `templates_sent`, `refreshes`, `rejected`, `injected_faults`,
+Look: `messages(user_id)`, `templates_sent`, `ratings`, `refreshes`, `rejected`, `injected_faults`,
 `events`, `webhook_deliveries`, `wait_for(predicate, timeout)`, `wait_for_deliveries()`.
 """
 
@@ -79,6 +98,7 @@ from tests.fakes.zalo_events import EventFactory
 from tests.fakes.zalo_models import (
     Button,
     Fault,
+    Rating,
     Refresh,
     Rejection,
     SentMessage,
@@ -128,7 +148,7 @@ class FakeZalo:
         self._pulse = Pulse()
         self._events = EventFactory(app_id, oa_id)
         self._tokens = TokenStore(app_id, app_secret, access_ttl, clock)
-        self._api = ZaloApi(self._tokens, self._pulse, clock)
+        self._api = ZaloApi(self._tokens, self._pulse, clock, oa_id)
         self._api.refresh_delay = refresh_delay
         self._webhook = WebhookSender(
             lambda: self.webhook_url,
@@ -238,9 +258,17 @@ class FakeZalo:
         return self._emit(self._events.follow("unfollow", str(user_id), self._timestamp()))
 
     def user_rates(
-        self, msg_id: str, rate: int, feedbacks: list[str] | None = None, note: str = ""
+        self,
+        msg_id: str,
+        rate: int,
+        feedbacks: list[str] | None = None,
+        note: str = "",
+        *,
+        deliver: bool = True,
     ) -> dict[str, Any]:
-        """The customer rates a rating template message: a user_feedback event (no user id)."""
+        """The customer rates a rating template message: the rating API lists it from now
+        on, and a user_feedback event (no user id) goes to the webhook unless `deliver` is
+        False (a webhook Zalo never sent, for tests of reconciliation). Returns the event."""
         sent = next((s for s in self.templates_sent if s.msg_id == msg_id), None)
         if sent is None:
             raise AssertionError(f"no template message {msg_id} was sent")
@@ -248,10 +276,14 @@ class FakeZalo:
             raise AssertionError(f"template {sent.template_id} is not a rating template")
         if not 1 <= rate <= 5:
             raise AssertionError(f"a rating is 1 to 5 stars, not {rate}")
-        event = self._events.user_feedback(
-            msg_id, sent.tracking_id, rate, list(feedbacks or []), note, self._timestamp()
+        ts = self._timestamp()
+        answers = list(feedbacks or [])
+        self._api.ratings.append(
+            Rating(sent.template_id, msg_id, sent.tracking_id, rate, tuple(answers), note, int(ts))
         )
-        return self._emit(event)
+        self._pulse.notify()
+        event = self._events.user_feedback(msg_id, sent.tracking_id, rate, answers, note, ts)
+        return self._emit(event) if deliver else event
 
     def redeliver(self, event: OutgoingEvent | None = None, *, last: bool = True) -> None:
         """Send an event again, byte for byte (the newest one unless told which)."""
@@ -283,6 +315,11 @@ class FakeZalo:
     @property
     def templates_sent(self) -> list[TemplateSend]:
         return self._api.templates_sent
+
+    @property
+    def ratings(self) -> list[Rating]:
+        """Every rating submitted, delivered or not, oldest first."""
+        return list(self._api.ratings)
 
     @property
     def refreshes(self) -> list[Refresh]:
@@ -335,6 +372,7 @@ class FakeZalo:
         for user_id, sent in self._api.sent.items():
             lines.extend(f"to {user_id}: {m.text!r} buttons={len(m.buttons)}" for m in sent)
         lines.extend(f"template {t.template_id} to {t.user_id}" for t in self.templates_sent)
+        lines.extend(f"rating {r.rate} of {r.msg_id} at {r.submit_ms}" for r in self._api.ratings)
         lines.extend(f"rejected {r.path}: {r.error} {r.message}" for r in self.rejected[-10:])
         lines.extend(
             f"delivery {d.event_name} #{d.attempt}: {d.status} {d.error or ''}"

@@ -1,7 +1,7 @@
 """The HTTP endpoints of the fake Zalo and the state they act on.
 
 Every application error is HTTP 200 with a negative `error` (as Zalo does); only an
-unknown path or method gets a 404.
+unknown path or method gets a 404. Endpoints take POST, except /rating/get (GET).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.fakes.zalo_models import (
     ZNS_TOKEN_INVALID,
     Fault,
     OAuthError,
+    Rating,
     Rejection,
     SentMessage,
     Template,
@@ -44,33 +45,43 @@ DAILY_QUOTA = 500
 
 OAUTH_PATH = "/v4/oa/access_token"
 CS_PATH = "/v3.0/oa/message/cs"
-TEMPLATE_PATH = "/message/template"  # by "phone" or by "user_id"
+TEMPLATE_PATH = "/message/template"  # ZBS by phone (business.openapi.zalo.me)
+UID_TEMPLATE_PATH = "/v3.0/oa/message/template"  # ZBS by user id (openapi.zalo.me)
+RATING_PATH = "/rating/get"  # GET, query string (business.openapi.zalo.me)
+
+Route = Callable[[web.Request, Any], dict[str, Any]]
 
 
 class ZaloApi:
-    def __init__(self, tokens: TokenStore, pulse: Pulse, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, tokens: TokenStore, pulse: Pulse, clock: Callable[[], float], oa_id: str
+    ) -> None:
         self.tokens = tokens
         self.pulse = pulse
         self.clock = clock
+        self.oa_id = oa_id
         self.users: dict[str, ZaloUser] = {}
         self.templates: dict[str, Template] = {}
         self.sent: dict[str, list[SentMessage]] = {}
         self.templates_sent: list[TemplateSend] = []
+        self.ratings: list[Rating] = []
         self.rejected: list[Rejection] = []
         self.injected_faults: list[Rejection] = []
         self.faults: list[Fault] = []
         self.refresh_delay = 0.0
-        self._routes = {
-            OAUTH_PATH: self._refresh,
-            CS_PATH: self._consultation,
-            TEMPLATE_PATH: self._template,
+        self._routes: dict[tuple[str, str], Route] = {
+            ("POST", OAUTH_PATH): self._refresh,
+            ("POST", CS_PATH): self._consultation,
+            ("POST", TEMPLATE_PATH): self._template,
+            ("POST", UID_TEMPLATE_PATH): self._uid_template,
+            ("GET", RATING_PATH): self._rating_list,
         }
 
     # ----- HTTP ------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        route = self._routes.get(request.path)
-        if route is None or request.method != "POST":
+        route = self._routes.get((request.method, request.path))
+        if route is None:
             return web.json_response({"error": -404, "message": "Not Found"}, status=404)
         body: Any = None
         try:
@@ -78,6 +89,8 @@ class ZaloApi:
                 body = {k: str(v) for k, v in (await request.post()).items()}
                 if self.refresh_delay:
                     await asyncio.sleep(self.refresh_delay)  # two workers meet here
+            elif request.method == "GET":
+                body = dict(request.query)  # recorded in place of a body
             else:
                 body = _json(await request.read())
             self._take_fault(request.path, body)
@@ -110,10 +123,10 @@ class ZaloApi:
     def _user_of(self, path: str, body: Any) -> str | None:
         if not isinstance(body, dict):
             return None
-        if path == TEMPLATE_PATH and "phone" in body:
+        if path == TEMPLATE_PATH:
             user = self.user_by_phone(str(body.get("phone")))
             return user.user_id if user else None
-        if path == TEMPLATE_PATH:
+        if path == UID_TEMPLATE_PATH:
             return str(body.get("user_id"))
         recipient = body.get("recipient")
         return recipient.get("user_id") if isinstance(recipient, dict) else None
@@ -151,16 +164,18 @@ class ZaloApi:
     def _template(self, request: web.Request, body: Any) -> dict[str, Any]:
         token = request.headers.get("access_token")
         self.tokens.check_access(token, invalid=ZNS_TOKEN_INVALID, expired=ZNS_TOKEN_INVALID)
-        user, phone = self._template_recipient(body)
+        if isinstance(body, dict) and "user_id" in body:
+            raise ZaloError(
+                ZNS_INVALID_PARAMETER,
+                f"Invalid parameter: user_id (send by user id at {UID_TEMPLATE_PATH})",
+            )
+        phone = rules.phone(body if isinstance(body, dict) else {})
+        user = self.user_by_phone(phone)
+        if user is None:
+            raise ZaloError(ZNS_ACCOUNT_NOT_FOUND, "Zalo account does not exist")
         template_id, data, tracking_id = rules.template_fields(body)
-        template = self.templates.get(template_id)
-        if template is None:
-            raise ZaloError(ZNS_TEMPLATE_INVALID, f"Template {template_id} is not registered")
-        rules.template_data(template, data)
-        sent = TemplateSend(
-            template_id, data, tracking_id, _id(), user.user_id, self.clock(), phone
-        )
-        self.templates_sent.append(sent)
+        self._check_template(template_id, data)
+        sent = self._record_send(template_id, data, tracking_id, user, phone)
         remaining = max(DAILY_QUOTA - len(self.templates_sent), 0)
         return _success(
             {
@@ -170,15 +185,70 @@ class ZaloApi:
             }
         )
 
-    def _template_recipient(self, body: Any) -> tuple[ZaloUser, str | None]:
-        """The user a template goes to, and the phone if it was addressed by phone."""
-        if not isinstance(body, dict) or ("phone" in body) == ("user_id" in body):
-            raise ZaloError(ZNS_INVALID_PARAMETER, "Invalid parameter: phone or user_id")
-        phone = rules.phone(body) if "phone" in body else None
-        user = self.user_by_phone(phone) if phone else self.users.get(str(body["user_id"]))
-        if user is None:
-            raise ZaloError(ZNS_ACCOUNT_NOT_FOUND, "Zalo account does not exist")
-        return user, phone
+    def _uid_template(self, request: web.Request, body: Any) -> dict[str, Any]:
+        """A ZBS template by user id: OA host, so OA token codes (-216/-220, UNCONFIRMED)."""
+        self.tokens.check_access(request.headers.get("access_token"))
+        user_id, template_id, data = rules.uid_template_fields(body)
+        user = self._known_user(user_id)
+        self._check_template(template_id, data)
+        sent = self._record_send(template_id, data, "", user, None)
+        remaining = max(DAILY_QUOTA - len(self.templates_sent), 0)
+        return _success(
+            {
+                "message_id": sent.msg_id,
+                "user_id": user_id,
+                "sent_time": str(int(sent.time * 1000)),
+                "quota": {"quota_type": "purchase_quota", "remain": remaining},
+            }
+        )
+
+    def _check_template(self, template_id: str, data: dict[str, Any]) -> None:
+        template = self.templates.get(template_id)
+        if template is None:
+            raise ZaloError(ZNS_TEMPLATE_INVALID, f"Template {template_id} is not registered")
+        rules.template_data(template, data)
+
+    def _record_send(
+        self,
+        template_id: str,
+        data: dict[str, Any],
+        tracking_id: str,
+        user: ZaloUser,
+        phone: str | None,
+    ) -> TemplateSend:
+        sent = TemplateSend(
+            template_id, data, tracking_id, _id(), user.user_id, self.clock(), phone
+        )
+        self.templates_sent.append(sent)
+        return sent
+
+    def _rating_list(self, request: web.Request, query: Any) -> dict[str, Any]:
+        """Ratings of one template submitted from_time..to_time (ms, inclusive), oldest
+        first (Zalo's order is not documented), `limit` of them from `offset`."""
+        token = request.headers.get("access_token")
+        self.tokens.check_access(token, invalid=ZNS_TOKEN_INVALID, expired=ZNS_TOKEN_INVALID)
+        template_id, from_ms, to_ms, offset, limit = rules.rating_query(query)
+        if template_id not in self.templates:
+            raise ZaloError(ZNS_TEMPLATE_INVALID, f"Template {template_id} is not registered")
+        found = [
+            r
+            for r in self.ratings
+            if r.template_id == template_id and from_ms <= r.submit_ms <= to_ms
+        ]
+        found.sort(key=lambda r: r.submit_ms)
+        page = found[offset : offset + limit]
+        return _success({"total": len(found), "data": [self._rating_item(r) for r in page]})
+
+    def _rating_item(self, rating: Rating) -> dict[str, Any]:
+        return {
+            "msgId": rating.msg_id,
+            "trackingId": rating.tracking_id,
+            "oaId": self.oa_id,
+            "note": rating.note,
+            "rate": rating.rate,
+            "submitDate": str(rating.submit_ms),
+            "feedbacks": list(rating.feedbacks),
+        }
 
     # ----- state -----------------------------------------------------------------------
 

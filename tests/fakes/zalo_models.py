@@ -26,8 +26,9 @@ OA_OUT_OF_QUOTA = -211
 OA_NOT_FOLLOWER = -213
 OA_OUTSIDE_WINDOW = -230
 
-# ZNS / template sends (business.openapi.zalo.me).
+# ZNS / template sends (business.openapi.zalo.me); /work/notes/zalo-templates.md (e).
 ZNS_INVALID_PARAMETER = -100  # UNCONFIRMED for a missing tracking_id (-100 is "unknown")
+ZNS_PARAMETER_INVALID = -132  # "Parameter invalid": UNCONFIRMED for /rating/get's query
 ZNS_PHONE_INVALID = -108
 ZNS_TEMPLATE_INVALID = -109
 ZNS_TEMPLATE_DATA_EMPTY = -111
@@ -97,7 +98,8 @@ class Template:
 
 @dataclass
 class TemplateSend:
-    """A template message sent by phone (`phone` set) or by user id."""
+    """A template message sent by phone (`phone` set) or by user id (no phone and an
+    empty tracking_id: the UID channel takes none)."""
 
     template_id: str
     template_data: dict[str, Any]
@@ -106,6 +108,19 @@ class TemplateSend:
     user_id: str
     time: float
     phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One submission of a rating template; a message may be rated more than once."""
+
+    template_id: str
+    msg_id: str
+    tracking_id: str
+    rate: int
+    feedbacks: tuple[str, ...]
+    note: str
+    submit_ms: int  # Zalo's submit_time / submitDate
 
 
 @dataclass

@@ -9,6 +9,7 @@ from tests.fakes.zalo_models import (
     OA_INVALID_PARAMETER,
     OA_LIMIT_EXCEEDED,
     ZNS_INVALID_PARAMETER,
+    ZNS_PARAMETER_INVALID,
     ZNS_PHONE_INVALID,
     ZNS_TEMPLATE_DATA_EMPTY,
     ZNS_TEMPLATE_DATA_INVALID,
@@ -24,6 +25,9 @@ MAX_QUERY_PAYLOAD = 1000
 QUERY_TYPES = ("oa.query.hide", "oa.query.show")
 URL_TYPE = "oa.open.url"
 PHONE_RE = re.compile(r"84\d{9}")  # international form of a 10-digit Vietnamese mobile
+MAX_RATING_LIMIT = 10000  # an Odoo client's "Maximum 10000" (LIKELY)
+MS_RE = re.compile(r"\d{1,15}")  # epoch milliseconds
+COUNT_RE = re.compile(r"\d{1,9}")  # offset, limit
 
 
 def _invalid(what: str) -> ZaloError:
@@ -109,6 +113,50 @@ def template_fields(body: Any) -> tuple[str, dict[str, Any], str]:
     if not isinstance(tracking_id, str) or not tracking_id:
         raise ZaloError(ZNS_INVALID_PARAMETER, "Invalid parameter: tracking_id is required")
     return str(template_id), data, tracking_id
+
+
+def uid_template_fields(body: Any) -> tuple[str, str, dict[str, Any]]:
+    """(user_id, template_id, template_data) of a UID send. Its tracking_id is refused: the
+    UID channel takes none (LIKELY), so a client must not count on it coming back."""
+    if not isinstance(body, dict):
+        raise _invalid("body must be a JSON object")
+    user_id = body.get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        raise _invalid("user_id is required")
+    if "tracking_id" in body:
+        raise _invalid("tracking_id is not accepted by the UID channel")
+    template_id, data = body.get("template_id"), body.get("template_data")
+    if not isinstance(template_id, str | int) or not str(template_id):
+        raise _invalid("template_id is required")
+    if not isinstance(data, dict) or not data:
+        raise ZaloError(ZNS_TEMPLATE_DATA_EMPTY, "template_data is empty")
+    return user_id, str(template_id), data
+
+
+def rating_query(query: Any) -> tuple[str, int, int, int, int]:
+    """(template_id, from_ms, to_ms, offset, limit) of a /rating/get query string: all five
+    required, times in epoch milliseconds, 1 <= limit <= MAX_RATING_LIMIT."""
+    template_id = query.get("template_id", "")
+    if not template_id:
+        raise _param("template_id is required")
+    from_ms, to_ms = _digits(query, "from_time", MS_RE), _digits(query, "to_time", MS_RE)
+    if from_ms > to_ms:
+        raise _param("from_time is after to_time")
+    offset, limit = _digits(query, "offset"), _digits(query, "limit")
+    if not 1 <= limit <= MAX_RATING_LIMIT:
+        raise _param(f"limit must be 1 to {MAX_RATING_LIMIT}")
+    return template_id, from_ms, to_ms, offset, limit
+
+
+def _digits(query: Any, name: str, pattern: re.Pattern[str] = COUNT_RE) -> int:
+    value = query.get(name, "")
+    if pattern.fullmatch(value) is None:
+        raise _param(f"{name} must be a whole number")
+    return int(value)
+
+
+def _param(what: str) -> ZaloError:
+    return ZaloError(ZNS_PARAMETER_INVALID, f"Parameter invalid: {what}")
 
 
 def phone(body: dict[str, Any]) -> str:
