@@ -325,16 +325,16 @@ class ConversationService:
     async def _rated_message(
         tx: UnitOfWork, channel: str, rating: TemplateRating
     ) -> OutboxMessage | None:
-        """The message the rating answers: by our tracking id, if the platform's id agrees."""
+        """The message the rating answers: by our tracking id when it has one (sent by
+        phone) and the platform's id agrees, else by the platform's id."""
         tracking = rating.tracking_id or ""
-        if not tracking.isascii() or not tracking.isdigit() or len(tracking) > 18:
-            return None
-        sent = await tx.outbox.get(int(tracking))
-        if sent is None or sent.channel != channel or sent.survey_id is None:
-            return None
-        if sent.sent_message_id not in (None, "", rating.message_id):
-            return None
-        return sent
+        if tracking.isascii() and tracking.isdigit() and len(tracking) <= 18:
+            sent = await tx.outbox.get(int(tracking))
+            agrees = sent is not None and sent.sent_message_id in (None, "", rating.message_id)
+            if sent is not None and sent.channel == channel and agrees:
+                return sent if sent.survey_id is not None else None
+        sent = await tx.outbox.sent_as(channel, rating.message_id)
+        return sent if sent is not None and sent.survey_id is not None else None
 
     async def interacted(self, contact: Contact) -> None:
         """The customer did something that opens the channel's window without writing (they

@@ -18,7 +18,8 @@ import aiohttp
 
 REFRESH_PATH = "/v4/oa/access_token"
 CONSULTATION_PATH = "/v3.0/oa/message/cs"
-TEMPLATE_PATH = "/message/template"  # ZBS, on the business host: by phone or by user id
+PHONE_TEMPLATE_PATH = "/message/template"  # ZBS by phone, on the business host
+USER_TEMPLATE_PATH = "/v3.0/oa/message/template"  # ZBS by Zalo user id, on the OA host
 
 
 class ZaloApiError(Exception):
@@ -100,30 +101,41 @@ class ZaloClient:
         message_id = data.get("message_id") if isinstance(data, dict) else None
         return str(message_id) if message_id is not None else ""
 
-    async def send_template(
+    async def send_template_by_phone(
         self,
         access_token: str,
-        recipient: dict[str, str],
+        phone: str,
         template_id: str,
         data: dict[str, str],
         tracking_id: str,
     ) -> str:
-        """Send an approved ZBS template to `{"phone": "84..."}` or `{"user_id": ...}`;
-        returns Zalo's msg_id (a rating comes back naming it, and our tracking id)."""
+        """Send an approved ZBS template to a phone (`84...`), on the business host; returns
+        Zalo's msg_id (a rating names it, and our tracking id)."""
         body = await self._call(
             "POST",
-            self.endpoints.business + TEMPLATE_PATH,
+            self.endpoints.business + PHONE_TEMPLATE_PATH,
             headers={"access_token": access_token},
             json_body={
-                **recipient,
+                "phone": phone,
                 "template_id": template_id,
                 "template_data": data,
                 "tracking_id": tracking_id,
             },
         )
-        data_out = body.get("data")
-        msg_id = data_out.get("msg_id") if isinstance(data_out, dict) else None
-        return str(msg_id) if msg_id is not None else ""
+        return _data_field(body, "msg_id")
+
+    async def send_template_to_user(
+        self, access_token: str, user_id: str, template_id: str, data: dict[str, str]
+    ) -> str:
+        """Send an approved ZBS template to a Zalo user id, on the OA host (it takes no
+        tracking id: a rating names the message_id returned here)."""
+        body = await self._call(
+            "POST",
+            self.endpoints.api + USER_TEMPLATE_PATH,
+            headers={"access_token": access_token},
+            json_body={"user_id": user_id, "template_id": template_id, "template_data": data},
+        )
+        return _data_field(body, "message_id")
 
     async def _call(
         self,
@@ -159,3 +171,9 @@ class ZaloClient:
         if status >= 400:
             raise ZaloApiError(-status, f"HTTP {status}")
         return body
+
+
+def _data_field(body: dict[str, Any], key: str) -> str:
+    data = body.get("data")
+    value = data.get(key) if isinstance(data, dict) else None
+    return str(value) if value is not None else ""

@@ -3,8 +3,8 @@
 A survey's first question may carry the flow's template (an Invitation): to a phone
 number (a buyer who never wrote to the OA) only the template goes, by phone; to a follower
 the question goes as a consultation message, and when Zalo refuses it as outside the 7-day
-window (-230) or not a follower (-213) the template goes instead, by user id. The outbox
-id is the template's tracking_id, so a rating that comes back names its survey.
+window (-230) or not a follower (-213) the template goes instead, by user id. A rating
+that comes back names the message: by phone our tracking id (the outbox id) too.
 
 A message's choices become query buttons whose payload is their label: Zalo sends it back
 as the customer's own message, so the chat shows what they chose (a sent message cannot be
@@ -18,9 +18,10 @@ days -> OutsideWindow; -32 the app's per-minute call limit, -211 out of quota, -
 sends between 22:00 and 06:00 -> RetryLater; -216 invalid, -220 expired access token or
 HTTP 401 -> refreshed, then retried; no token that works -> RetryLater (the shop must
 authorise again, said loudly); -100, network errors, timeouts and 5xx -> TransientFailure;
-any other error -> Rejected. Template errors: -108 a phone Zalo does not take, -118 no Zalo
-account -> Unreachable; -124 the token -> refreshed; -109 a template that is not approved,
--111/-112 its parameters -> Rejected (the shop's set-up: said in the log).
+any other error -> Rejected. Template errors: a phone Zalo does not take, no Zalo account,
+a customer who refuses the OA's templates -> Unreachable; -124 the token -> refreshed; a
+template that is not approved, wrong parameters -> Rejected (the shop's set-up: said in
+the log); the template quota -> RetryLater for that message only.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloUnavailable
 from bot.channels.zalo.tokens import ZaloNotAuthorised
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
-from bot.messaging.message import Invitation, OutgoingMessage
+from bot.messaging.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,17 @@ OUT_OF_QUOTA = -211
 QUIET_HOURS = -234
 TOKEN_REFUSED = (-216, -220, -401, -124)  # -401: HTTP 401; -124: the template host's
 TEMPLATE_INSTEAD = (NO_RECENT_INTERACTION, NOT_A_FOLLOWER)  # the question may not go
-PHONE_INVALID, NO_ZALO_ACCOUNT = -108, -118
+# Template errors (LIKELY, docs/channels/zalo.md): not on Zalo, or the customer refuses
+# the OA's templates; the shop's set-up; the template quota.
+TEMPLATE_UNREACHABLE = (-108, -118, -114, -119, -139, -140, -141)
+_NOT_APPROVED = "the template is not approved or not usable"
+_WRONG_DATA = "its data does not match the template's parameters"
 TEMPLATE_SETUP = {
-    -109: "the template is not approved",
+    **dict.fromkeys((-109, -117, -131, -146, -249), _NOT_APPROVED),
     -111: "its data is empty",
-    -112: "its data does not match the template's parameters",
+    **dict.fromkeys((-112, -1121, -1122, -1124), _WRONG_DATA),
 }
+TEMPLATE_QUOTA = (-115, -144, -147)
 VIETNAM = "+84"
 TRY_AGAIN = -100
 CALL_LIMIT_PAUSE = 60.0  # the limit is per minute
@@ -92,27 +98,26 @@ class ZaloSender:
             raise RetryLater(NOT_AUTHORISED_PAUSE, str(exc)) from None
         try:
             if invitation is not None and delivery.address.startswith("+"):
-                recipient = {"phone": zalo_phone(delivery.address)}
-                return await self._template(token, invitation, recipient, delivery.outbox_id)
+                return await self.client.send_template_by_phone(
+                    token,
+                    zalo_phone(delivery.address),
+                    invitation.template,
+                    dict(invitation.data),
+                    str(delivery.outbox_id),
+                )
             message = consultation_message(outgoing)
             try:
                 return await self.client.send_consultation(token, delivery.address, message)
             except ZaloApiError as exc:
                 if invitation is None or exc.code not in TEMPLATE_INSTEAD:
                     raise
-            recipient = {"user_id": delivery.address}
-            return await self._template(token, invitation, recipient, delivery.outbox_id)
+            return await self.client.send_template_to_user(
+                token, delivery.address, invitation.template, dict(invitation.data)
+            )
         except ZaloUnavailable as exc:
             raise TransientFailure(str(exc)) from None
         except ZaloApiError as exc:
             raise self._translated(exc, token) from None
-
-    async def _template(
-        self, token: str, invitation: Invitation, recipient: dict[str, str], outbox_id: int
-    ) -> str:
-        return await self.client.send_template(
-            token, recipient, invitation.template, dict(invitation.data), str(outbox_id)
-        )
 
     def _translated(self, exc: ZaloApiError, token: str) -> Exception:
         if exc.code in UNREACHABLE:
@@ -126,8 +131,10 @@ class ZaloSender:
             return RetryLater(QUOTA_PAUSE, f"Zalo quota used up ({exc})", whole_channel=True)
         if exc.code == QUIET_HOURS:
             return RetryLater(QUIET_HOURS_PAUSE, f"Zalo sends nothing at night ({exc})")
-        if exc.code in (PHONE_INVALID, NO_ZALO_ACCOUNT):
+        if exc.code in TEMPLATE_UNREACHABLE:
             return Unreachable(f"no Zalo account takes this template ({exc})")
+        if exc.code in TEMPLATE_QUOTA:  # templates only: consultation messages go on
+            return RetryLater(QUOTA_PAUSE, f"Zalo's template quota is used up ({exc})")
         if exc.code in TEMPLATE_SETUP:
             log.error(
                 "Zalo refused the flow's template: %s (%s); check zalo.template and "

@@ -96,6 +96,18 @@ class OutboxRepository:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
 
+    async def sent_as(self, channel: str, sent_message_id: str) -> OutboxMessage | None:
+        """The message the platform knows as `sent_message_id` on `channel`."""
+        result = await self.session.execute(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.sent_message_id == sent_message_id,
+            )
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
     async def get_many(self, message_ids: Sequence[int]) -> dict[int, OutboxMessage]:
         if not message_ids:
             return {}
