@@ -158,3 +158,23 @@ async def test_a_follower_outside_the_window_gets_the_template_by_user_id(shop, 
         answers = (await tx.session.execute(select(AnswerRow))).scalars().all()
     assert survey.status == SessionStatus.COMPLETED
     assert {a.step_id: a.value_int for a in answers} == {"csat": 5}
+
+
+async def test_a_rating_whose_webhook_was_missed_is_fetched_from_zalo_after_a_restart(
+    shop, telegram, zalo, db
+):
+    await delivered(shop, "SO-3", {"id": "C-3", "phone": PHONE})
+    sent = await template_sent(zalo)
+    await shop.stop()
+    zalo.user_rates(sent.msg_id, 1, ["Hàng bị hư hỏng"], "Vỡ", deliver=False)  # while down
+    await shop.start()
+    card = await telegram.wait_for_message(SUPPORT, contains="Case #1")
+    assert "CSAT 1/5" in card.content
+    async with db.reading() as tx:
+        rows = (await tx.session.execute(select(AnswerRow))).scalars().all()
+    assert {r.step_id: r.value_int or r.value_text for r in rows} == {
+        "csat": 1,
+        "why": "damaged",
+        "comment": "Vỡ",
+    }
+    assert zalo.webhook_deliveries == []  # it came by the rating API alone

@@ -20,6 +20,8 @@ REFRESH_PATH = "/v4/oa/access_token"
 CONSULTATION_PATH = "/v3.0/oa/message/cs"
 PHONE_TEMPLATE_PATH = "/message/template"  # ZBS by phone, on the business host
 USER_TEMPLATE_PATH = "/v3.0/oa/message/template"  # ZBS by Zalo user id, on the OA host
+RATINGS_PATH = "/rating/get"  # GET, the business host
+RATINGS_PAGE = 100
 
 
 class ZaloApiError(Exception):
@@ -137,6 +139,30 @@ class ZaloClient:
         )
         return _data_field(body, "message_id")
 
+    async def ratings(
+        self, access_token: str, template_id: str, from_ms: int, to_ms: int, offset: int
+    ) -> tuple[int, list[Any]]:
+        """One page of the ratings of `template_id` submitted between the two times (ms):
+        (how many there are in all, this page's items as Zalo gives them)."""
+        body = await self._call(
+            "GET",
+            self.endpoints.business + RATINGS_PATH,
+            headers={"access_token": access_token},
+            params={
+                "template_id": template_id,
+                "from_time": str(from_ms),
+                "to_time": str(to_ms),
+                "offset": str(offset),
+                "limit": str(RATINGS_PAGE),
+            },
+        )
+        data = body.get("data")
+        items = data.get("data") if isinstance(data, dict) else None
+        total = data.get("total") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not isinstance(total, int):
+            raise ZaloUnavailable(f"Zalo's ratings answer has no list: {body!r:.200}")
+        return total, items
+
     async def _call(
         self,
         method: str,
@@ -145,10 +171,11 @@ class ZaloClient:
         headers: dict[str, str],
         data: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         try:
             async with self._http().request(
-                method, url, headers=headers, data=data, json=json_body
+                method, url, headers=headers, data=data, json=json_body, params=params
             ) as response:
                 raw = await response.read()
                 status = response.status

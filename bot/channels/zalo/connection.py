@@ -10,22 +10,24 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fastapi import HTTPException
-
 from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.client import ZaloClient, ZaloEndpoints
+from bot.channels.zalo.errors import EventNotHandled
+from bot.channels.zalo.ratings import RatingReconciler
 from bot.channels.zalo.sender import ZaloSender
 from bot.channels.zalo.tokens import TokenState, ZaloNotAuthorised, ZaloTokens
 from bot.config import Settings
 
 if TYPE_CHECKING:
     from bot.clock import Clock
+    from bot.flows.catalog import FlowCatalog
     from bot.storage.database import Database
-    from bot.surveys.conversation import ConversationService
+    from bot.surveys.conversation import ConversationService, TemplateRating
 
 log = logging.getLogger("surveybot")
 
 KEEP_FRESH_SECONDS = 300.0  # well inside tokens.EARLY, so a refresh is never missed
+RECONCILE_SECONDS = 600.0  # a missed rating webhook is taken within about this long
 
 
 class ZaloParts(Protocol):
@@ -37,6 +39,8 @@ class ZaloParts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def conversation(self) -> ConversationService: ...
+    @property
+    def catalog(self) -> FlowCatalog: ...
 
 
 class ZaloConnection:
@@ -59,6 +63,7 @@ class ZaloConnection:
         self.last_webhook_at: datetime | None = None
         self._stopping = asyncio.Event()
         self.token_state = TokenState(None, None, None)
+        self.ratings = RatingReconciler(self.client)
 
     @property
     def parts(self) -> ZaloParts:
@@ -86,7 +91,8 @@ class ZaloConnection:
 
     async def once(self, external_id: str, work: Callable[[], Awaitable[None]]) -> None:
         """Handle an event once: a replay (same id) is dropped. When handling fails the
-        record is undone and Zalo is asked to retry (503), so nothing is lost."""
+        record is undone and EventNotHandled raised (the webhook asks Zalo to retry), so
+        nothing is lost."""
         parts = self.parts
         async with parts.db.transaction() as tx:
             first = await tx.inbound.first_time(CHANNEL, external_id, parts.clock.now())
@@ -95,10 +101,19 @@ class ZaloConnection:
         try:
             await work()
         except Exception:
-            log.exception("a Zalo event could not be handled; Zalo will retry it")
+            log.exception("a Zalo event could not be handled; it will come again")
             async with parts.db.transaction() as tx:
                 await tx.inbound.forget(CHANNEL, external_id)
-            raise HTTPException(503, "not handled; retry") from None
+            raise EventNotHandled(external_id) from None
+
+    async def take_rating(self, rating: TemplateRating) -> None:
+        """A rating template answered (from the webhook or the rating API), taken once."""
+        conversation = self.parts.conversation
+
+        async def answer() -> None:
+            await conversation.rated(CHANNEL, rating)
+
+        await self.once(f"feedback:{rating.message_id}", answer)
 
     def saw_webhook(self) -> None:
         self.last_webhook_at = self.parts.clock.now()
@@ -134,7 +149,7 @@ class ZaloConnection:
     def background(self) -> list[Coroutine[Any, Any, None]]:
         """Keep the token chain alive without sends (a quiet shop would otherwise lose it
         after the refresh token's 3 months) and the banner's state current."""
-        return [self._keep_fresh()]
+        return [self._keep_fresh(), self._reconcile_ratings()]
 
     async def _keep_fresh(self) -> None:
         while not self._stopping.is_set():
@@ -148,6 +163,25 @@ class ZaloConnection:
                 self.token_state = await self.tokens.state()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), KEEP_FRESH_SECONDS)
+
+    def rating_templates(self) -> list[str]:
+        return [flow.zalo.template for flow in self.parts.catalog.flows.values() if flow.zalo]
+
+    async def _reconcile_ratings(self) -> None:
+        """Take the ratings a webhook missed (surveybot was down, or Zalo gave up)."""
+        while not self._stopping.is_set():
+            templates = self.rating_templates()
+            if templates:
+                try:
+                    token = await self.tokens.access_token()
+                    now = self.parts.clock.now()
+                    await self.ratings.run_once(token, templates, now, self.take_rating)
+                except ZaloNotAuthorised as exc:
+                    log.error("Zalo: %s", exc)
+                except Exception:  # Zalo or the database is away: the next pass overlaps
+                    log.exception("Zalo: could not fetch the template ratings")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), RECONCILE_SECONDS)
 
     async def stop(self) -> None:
         self._stopping.set()

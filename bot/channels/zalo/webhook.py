@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, HTTPException, Request
 
 from bot.channels.zalo import CHANNEL
+from bot.channels.zalo.errors import EventNotHandled
+from bot.channels.zalo.ratings import template_rating
 from bot.storable_text import without_nul
-from bot.surveys.conversation import Contact, ConversationService, TemplateRating
+from bot.surveys.conversation import Contact
 
 if TYPE_CHECKING:
     from bot.channels.zalo.connection import ZaloConnection
@@ -33,7 +35,7 @@ router = APIRouter()
 
 SIGNATURE_HEADER = b"x-zevent-signature"
 TIMESTAMP_DIGITS = 16  # milliseconds since 1970: 13 digits until the year 2286
-ID_LIMIT = 100  # Zalo's ids are far shorter; ours are stored in 128 characters
+ID_LIMIT = 100  # Zalo's ids are far shorter; ours are stored in 128 characters (ratings.py)
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str) -> str:
@@ -64,7 +66,10 @@ async def zalo_webhook(request: Request) -> dict[str, Any]:
     if not secrets.compare_digest(given, expected.encode()):
         raise HTTPException(403, "wrong signature")
     zalo.saw_webhook()
-    await handle(zalo, event)
+    try:
+        await handle(zalo, event)
+    except EventNotHandled:
+        raise HTTPException(503, "not handled; retry") from None
     return {"ok": True}
 
 
@@ -95,8 +100,7 @@ async def handle(zalo: ZaloConnection, event: dict[str, Any]) -> None:
     elif name == "user_feedback":
         rating = template_rating(event.get("message"))
         if rating is not None:
-            conversation = zalo.parts.conversation
-            await zalo.once(f"feedback:{rating.message_id}", lambda: _rated(conversation, rating))
+            await zalo.take_rating(rating)
     elif name in ("follow", "unfollow"):
         user_id = _text(event, "follower", "id")
         if user_id:
@@ -104,41 +108,6 @@ async def handle(zalo: ZaloConnection, event: dict[str, Any]) -> None:
             conversation = zalo.parts.conversation
             work = conversation.interacted if name == "follow" else conversation.unreachable
             await zalo.once(f"{name}:{user_id}:{event['timestamp']}", lambda: work(contact))
-
-
-REASONS_LIMIT = 25  # 5 per star in Zalo's console; more is not a real rating
-REASON_LENGTH = 200
-NOTE_LENGTH = 2000
-
-
-def template_rating(message: Any, *, camel: bool = False) -> TemplateRating | None:
-    """A rating as the webhook (`msg_id`, `tracking_id`) or the rating API (`msgId`,
-    `trackingId`: `camel`) gives it; None when it is not a usable rating."""
-    if not isinstance(message, dict):
-        return None
-    msg_id = message.get("msgId" if camel else "msg_id")
-    tracking = message.get("trackingId" if camel else "tracking_id")
-    rate, feedbacks, note = message.get("rate"), message.get("feedbacks"), message.get("note")
-    if isinstance(rate, str) and rate.isascii() and rate.isdigit() and len(rate) == 1:
-        rate = int(rate)
-    if not _is_id(msg_id) or not isinstance(rate, int) or isinstance(rate, bool):
-        return None
-    if not 1 <= rate <= 5:
-        return None
-    reasons = feedbacks if isinstance(feedbacks, list) else []
-    return TemplateRating(
-        message_id=str(msg_id),
-        tracking_id=str(tracking) if isinstance(tracking, str | int) else None,
-        stars=rate,
-        reasons=tuple(
-            without_nul(r)[:REASON_LENGTH] for r in reasons[:REASONS_LIMIT] if isinstance(r, str)
-        ),
-        note=without_nul(note)[:NOTE_LENGTH] if isinstance(note, str) else "",
-    )
-
-
-async def _rated(conversation: ConversationService, rating: TemplateRating) -> None:
-    await conversation.rated(CHANNEL, rating)
 
 
 def _is_id(value: Any) -> bool:
