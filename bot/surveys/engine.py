@@ -191,7 +191,7 @@ def handle(flow: Flow, state: SessionState, event: Input) -> Transition:
         return Transition(stopped, (Stopped(),))
     step = flow.step(state.step_id)
     assert not isinstance(step, EndStep), "an active session never rests on an end step"
-    if isinstance(event, Pressed | SkipStep) and event.visit != state.visit:
+    if isinstance(event, Pressed | SkipStep | Rated) and event.visit != state.visit:
         raise StaleAnswer(f"the answer is for question {event.visit}, now at {state.visit}")
     if isinstance(event, Rated):
         return _rated(flow, state, step, event)

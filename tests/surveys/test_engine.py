@@ -10,6 +10,7 @@ from bot.surveys.engine import (
     Escalate,
     Finish,
     Pressed,
+    Rated,
     Record,
     Reward,
     SessionStatus,
@@ -184,3 +185,61 @@ def test_answer_scope_exposes_kind_aliases(simple_flow):
     assert scope["choice"] == "late"
     assert scope["reason"] == "late"
     assert scope["nps"] is None
+
+
+# ---- a rating template (Zalo's service rating) -------------------------------------------
+
+
+def test_a_rating_answers_the_csat_reason_and_comment_and_ends_when_told_to(simple_flow):
+    start = engine.start(simple_flow)
+    rated = engine.handle(
+        simple_flow, start.state, Rated(1, 2, ("Không rõ", "Trễ"), "  Hộp móp ", conclude=True)
+    )
+    assert rated.actions == (
+        Record(engine.Answer("csat", "csat", 2)),
+        Record(engine.Answer("reason", "choice", "late")),  # the first reason that is one
+        Record(engine.Answer("comment", "text", "Hộp móp")),  # NPS and CES passed over, unasked
+        Finish("bye"),
+        Escalate("bye", simple_flow.step("bye").escalate),
+        Reward("thank_you"),
+    )
+    assert rated.state.status == SessionStatus.COMPLETED
+    assert set(rated.state.answers) == {"csat", "reason", "comment"}
+
+
+def test_a_rating_goes_on_in_the_chat_when_the_customer_can_be_asked(simple_flow):
+    start = engine.start(simple_flow)
+    rated = engine.handle(simple_flow, start.state, Rated(1, 2, ("Damaged",), "note"))
+    assert rated.actions == (
+        Record(engine.Answer("csat", "csat", 2)),
+        Record(engine.Answer("reason", "choice", "damaged")),
+        Ask("nps"),  # the note waits: the comment question comes later
+    )
+    assert rated.state.status == SessionStatus.ACTIVE
+
+
+def test_a_good_rating_without_reasons_passes_the_rest_when_concluding(simple_flow):
+    start = engine.start(simple_flow)
+    rated = engine.handle(simple_flow, start.state, Rated(1, 5, conclude=True))
+    assert rated.actions == (
+        Record(engine.Answer("csat", "csat", 5)),
+        Finish("bye"),
+        Reward("thank_you"),  # nps unknown, csat 5: no case
+    )
+
+
+def test_a_reason_that_names_no_option_is_not_an_answer(simple_flow):
+    start = engine.start(simple_flow)
+    rated = engine.handle(simple_flow, start.state, Rated(1, 1, ("Nothing like it",)))
+    assert rated.actions == (Record(engine.Answer("csat", "csat", 1)), Ask("reason"))
+
+
+def test_a_rating_answers_only_a_1_to_5_question_of_its_own_visit(simple_flow):
+    at_nps = answer_all(simple_flow, press("5"))
+    with pytest.raises(StaleAnswer, match="1-5 question"):
+        engine.handle(simple_flow, at_nps.state, Rated(at_nps.state.visit, 4))
+    start = engine.start(simple_flow)
+    with pytest.raises(StaleAnswer):
+        engine.handle(simple_flow, start.state, Rated(2, 4))
+    with pytest.raises(StaleAnswer, match="not 1-5"):
+        engine.handle(simple_flow, start.state, Rated(1, 6))

@@ -10,7 +10,7 @@ from bot.channels.zalo.client import ZaloApiError, ZaloUnavailable
 from bot.channels.zalo.sender import ZaloSender, consultation_message
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
-from bot.messaging.message import Choice, ChoiceAction, Link, OutgoingMessage
+from bot.messaging.message import Choice, ChoiceAction, Invitation, Link, OutgoingMessage
 
 
 def test_choices_become_query_buttons_that_send_their_label_back():
@@ -118,3 +118,113 @@ async def test_a_call_limit_or_quota_pauses_the_whole_channel(code):
     with pytest.raises(RetryLater) as raised:
         await sender.deliver(DELIVERY)
     assert raised.value.whole_channel
+
+
+INVITATION = Invitation("zalo", "800001", (("customer_name", "Lan"), ("order_code", "SO-1")))
+QUESTION = OutgoingMessage("Bạn hài lòng không?", survey_id=7, visit=1, invitations=(INVITATION,))
+
+
+class RecordingClient:
+    """Refuses consultation messages with `consultation_error` (if any); records sends."""
+
+    def __init__(self, consultation_error: Exception | None = None) -> None:
+        self.consultation_error = consultation_error
+        self.sent: list[tuple[str, ...]] = []
+
+    async def send_consultation(self, token: str, user_id: str, message: dict[str, Any]) -> str:
+        if self.consultation_error is not None:
+            raise self.consultation_error
+        self.sent.append(("cs", user_id))
+        return "cs-1"
+
+    async def send_template_by_phone(
+        self, token: str, phone: str, template: str, data: dict[str, str], tracking_id: str
+    ) -> str:
+        self.sent.append(("phone", phone, template, str(sorted(data.items())), tracking_id))
+        return "zbs-1"
+
+    async def send_template_to_user(
+        self, token: str, user_id: str, template: str, data: dict[str, str]
+    ) -> str:
+        self.sent.append(("user", user_id, template))
+        return "zbs-2"
+
+
+async def test_a_phone_gets_the_flows_template_with_the_outbox_id_as_tracking_id():
+    client = RecordingClient()
+    sender = ZaloSender(client, StubTokens())  # type: ignore[arg-type]
+    message_id = await sender.deliver(Delivery(42, "send", "+84901234567", QUESTION.to_payload()))
+    assert message_id == "zbs-1"
+    assert client.sent == [
+        (
+            "phone",
+            "84901234567",
+            "800001",
+            "[('customer_name', 'Lan'), ('order_code', 'SO-1')]",
+            "42",
+        )
+    ]
+
+
+async def test_a_phone_takes_nothing_but_a_template():
+    sender = ZaloSender(RecordingClient(), StubTokens())  # type: ignore[arg-type]
+    with pytest.raises(OutsideWindow, match="only the flow's approved template"):
+        await sender.deliver(
+            Delivery(1, "send", "+84901234567", OutgoingMessage("Hi").to_payload())
+        )
+
+
+async def test_zalo_reaches_vietnamese_numbers_only():
+    sender = ZaloSender(RecordingClient(), StubTokens())  # type: ignore[arg-type]
+    with pytest.raises(Unreachable, match=r"\+84"):
+        await sender.deliver(Delivery(1, "send", "+6591234567", QUESTION.to_payload()))
+
+
+async def test_a_follower_in_the_window_gets_the_question_itself():
+    client = RecordingClient()
+    sender = ZaloSender(client, StubTokens())  # type: ignore[arg-type]
+    assert await sender.deliver(Delivery(1, "send", "5001", QUESTION.to_payload())) == "cs-1"
+    assert client.sent == [("cs", "5001")]
+
+
+@pytest.mark.parametrize("code", [-230, -213])
+async def test_the_template_goes_by_user_id_when_zalo_refuses_the_question(code):
+    client = RecordingClient(ZaloApiError(code, "window"))
+    sender = ZaloSender(client, StubTokens())  # type: ignore[arg-type]
+    assert await sender.deliver(Delivery(1, "send", "5001", QUESTION.to_payload())) == "zbs-2"
+    assert client.sent == [("user", "5001", "800001")]
+
+
+async def test_without_an_invitation_a_closed_window_is_outside_the_window():
+    client = RecordingClient(ZaloApiError(-230, "window"))
+    sender = ZaloSender(client, StubTokens())  # type: ignore[arg-type]
+    with pytest.raises(OutsideWindow):
+        await sender.deliver(Delivery(1, "send", "5001", OutgoingMessage("Hi").to_payload()))
+
+
+class TemplateFailing(RecordingClient):
+    def __init__(self, error: ZaloApiError) -> None:
+        super().__init__()
+        self.error = error
+
+    async def send_template_by_phone(self, *args: Any) -> str:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("code", "raised"),
+    [
+        (-118, Unreachable),  # no Zalo account
+        (-108, Unreachable),  # a phone Zalo does not take
+        (-141, Unreachable),  # the customer refuses the OA's templates
+        (-131, Rejected),  # not approved
+        (-112, Rejected),  # wrong template_data
+        (-144, RetryLater),  # the template quota
+    ],
+)
+async def test_template_errors_are_translated(code, raised):
+    sender = ZaloSender(TemplateFailing(ZaloApiError(code, "zbs")), StubTokens())  # type: ignore[arg-type]
+    with pytest.raises(raised) as caught:
+        await sender.deliver(Delivery(1, "send", "+84901234567", QUESTION.to_payload()))
+    if raised is RetryLater:
+        assert not caught.value.whole_channel  # consultation messages go on
