@@ -1,5 +1,6 @@
 """What `surveybot status` shows: the state of surveys, timers and deliveries, and of the
-channels that keep tokens (Zalo: until when the token chain holds, the last event seen)."""
+channels that keep tokens or meet the platform's limits (Zalo: until when the token chain
+holds, the last event seen, the call-limit and quota errors of the last 24 hours)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.clock import Clock
+from bot.messaging.channel_health import (
+    ChainState,
+    ChannelHealth,
+    TokenChain,
+    read_channel_health,
+)
 from bot.storage.database import Database
-from bot.storage.models import ChannelToken, InboundMessage, OutboxMessage, Survey
+from bot.storage.models import InboundMessage, OutboxMessage, Survey
 from bot.storage.repositories.outbox import PENDING
 
 
@@ -51,29 +58,64 @@ async def system_status(db: Database, clock: Clock) -> SystemStatus:
             .select_from(OutboxMessage)
             .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
         )
-        tokens = (await tx.session.execute(select(ChannelToken))).scalars().all()
         channels = {
-            token.channel: _token_line(
-                token,
+            health.channel: _channel_line(
+                health,
                 await tx.session.scalar(
                     select(func.max(InboundMessage.received_at)).where(
-                        InboundMessage.channel == token.channel
+                        InboundMessage.channel == health.channel
                     )
                 ),
+                now,
             )
-            for token in tokens
+            for health in await read_channel_health(tx, now)
         }
     return SystemStatus(surveys, timers, {**deliveries, "due": int(due or 0)}, channels)
 
 
-def _token_line(token: ChannelToken, last_event: datetime | None) -> str:
-    def at(moment: datetime | None) -> str:
-        return f"{moment:%Y-%m-%d %H:%M}Z" if moment else "never"
+def _at(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}Z" if moment else "never"
 
-    seen = f"last event {at(last_event)}"
-    if token.last_error is not None:
-        return f"NOT AUTHORISED since {at(token.failed_at)}: {token.last_error}; {seen}"
-    return (
-        f"token valid until {at(token.access_expires_at)}, re-authorise by "
-        f"{at(token.refresh_expires_at)}; {seen}"
+
+def _channel_line(health: ChannelHealth, last_event: datetime | None, now: datetime) -> str:
+    parts = [_chain_text(health.chain, now)] if health.chain is not None else []
+    parts.append(f"last event {_at(last_event)}")
+    if health.limit_errors:
+        parts.append(_limits_text(health))
+    return "; ".join(parts)
+
+
+def _chain_text(chain: TokenChain, now: datetime) -> str:
+    renewed = f"last renewed {_at(chain.refreshed_at)}"
+    if chain.state is ChainState.NOT_AUTHORISED:
+        return f"NOT AUTHORISED since {_at(chain.failed_at)}: {chain.last_error}"
+    if chain.state is ChainState.EXPIRED:
+        return (
+            f"NOT AUTHORISED: the refresh token expired {_at(chain.refresh_expires_at)} ({renewed})"
+        )
+    text = (
+        f"token valid until {_at(chain.access_expires_at)}, re-authorise by "
+        f"{_at(chain.refresh_expires_at)}"
     )
+    if chain.state is ChainState.EXPIRING and chain.refresh_expires_at is not None:
+        days = (chain.refresh_expires_at - now).days
+        return f"{text} (SOON: in {_days(days)}, {renewed})"
+    return text
+
+
+def _limits_text(health: ChannelHealth) -> str:
+    """Like: 3 quota/call-limit errors in the last 24 h (-211 ×2, -32 ×1; last: -211 at ...)."""
+    n = health.limit_errors
+    counted = ""
+    if len(health.limit_counts) > 1:
+        by_code = sorted(health.limit_counts.items(), key=lambda item: (-item[1], item[0]))
+        counted = ", ".join(f"{code} ×{count}" for code, count in by_code) + "; "
+    last = health.recent_limits[0]
+    return (
+        f"{n} quota/call-limit error{'s' if n != 1 else ''} in the last 24 h "
+        f"({counted}last: {last.code} at {_at(last.occurred_at)}: {last.message})"
+    )
+
+
+def _days(days: int) -> str:
+    return "less than a day" if days < 1 else f"{days} day{'s' if days != 1 else ''}"

@@ -12,6 +12,7 @@ from bot.storage.repositories.events import EventRepository
 from bot.storage.repositories.flow_versions import FlowVersionRepository
 from bot.storage.repositories.inbound import InboundRepository
 from bot.storage.repositories.insight import InsightRepository
+from bot.storage.repositories.limit_errors import LimitErrorRepository
 from bot.storage.repositories.orders import OrderRepository
 from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.surveys import SurveyRepository
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.flow_versions = FlowVersionRepository(session)
         self.inbound = InboundRepository(session)
         self.tokens = TokenRepository(session)
+        self.limit_errors = LimitErrorRepository(session)
         self.events = EventRepository(session)
         self.timers = TimerRepository(session)
         self.cases = CaseRepository(session)

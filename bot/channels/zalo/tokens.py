@@ -1,7 +1,8 @@
 """Zalo's access token, kept fresh: it lasts about 25 hours, and the refresh token that
 renews it lasts 3 months and works once. With several workers exactly one refreshes: under
 a lock on the channel's row, the new pair is stored with the refresh in one transaction;
-the others wait for the lock and find the new pair (docs/channels/zalo.md)."""
+the others wait for the lock and find the new pair (docs/channels/zalo.md). The channel's
+call-limit and quota errors are recorded here too, for the same readers as the token state."""
 
 from __future__ import annotations
 
@@ -102,6 +103,16 @@ class ZaloTokens:
             log.info("Zalo access token refreshed; valid until %s", pair.access_expires_at)
             self._cached = (pair.access_token, pair.access_expires_at)
             return pair.access_token
+
+    async def record_limit(self, code: int, message: str) -> None:
+        """Remember one call-limit or quota error (-32, -211) where `surveybot status` and
+        the dashboard read it. Never raises: the send it explains goes on being retried,
+        and a database that is away only costs the record (logged)."""
+        try:
+            async with self.db.transaction() as tx:
+                await tx.limit_errors.add(CHANNEL, code, message, self.clock.now())
+        except Exception:
+            log.warning("Zalo: could not record limit error %s", code, exc_info=True)
 
     async def state(self) -> TokenState:
         async with self.db.reading() as tx:

@@ -32,3 +32,6 @@ class TokenRepository:
             .execution_options(populate_existing=True)
         )
         return (await self.session.execute(statement)).scalar_one()
+
+    async def all(self) -> list[ChannelToken]:
+        return list(await self.session.scalars(select(ChannelToken).order_by(ChannelToken.channel)))

@@ -46,6 +46,32 @@ LABELS: dict[str, dict[str, str]] = {
         "too_many_title": "Please wait",
         "back": "Back to the dashboard",
         "off": "The dashboard is off. Set SURVEYBOT_DASHBOARD=1 to turn it on.",
+        # channel warnings, at the top of every page
+        "channel_warnings": "Channel warnings",
+        "never": "never",
+        "token_not_authorised": (
+            "{channel} sends nothing: its token chain has been broken since {when}. {reason}."
+        ),
+        "token_expired": "{channel} sends nothing: its refresh token ran out on {when}.",
+        "token_expiring": (
+            "{channel}'s refresh token runs out on {when}. surveybot renews it every day while it "
+            "runs, so it has not been running or refreshing fails (last renewed {renewed}): check "
+            "that surveybot runs and read its log."
+        ),
+        "fix_now": "To fix it: {fix}",
+        "fix_later": "If it runs out: {fix}",
+        "token_fix": (
+            "authorise surveybot for the {channel} account again and set its new refresh token "
+            "(docs/channels/{key}.md)."
+        ),
+        "token_fix_zalo": (
+            "re-authorise the OA in Zalo's developer console (docs/channels/zalo.md, set-up step "
+            "5), set SURVEYBOT_ZALO_REFRESH_TOKEN to the new refresh token and restart surveybot."
+        ),
+        "limit_errors": (
+            "Quota or call-limit errors on {channel} in the last 24 hours: {n}. Its messages wait "
+            "and are sent later. The last:"
+        ),
         # filters
         "filters": "Filters",
         "flow": "Flow",
@@ -187,6 +213,32 @@ LABELS: dict[str, dict[str, str]] = {
         "too_many_title": "Vui lòng chờ",
         "back": "Về trang quản trị",
         "off": "Trang quản trị đang tắt. Đặt SURVEYBOT_DASHBOARD=1 để bật.",
+        "channel_warnings": "Cảnh báo về kênh",
+        "never": "chưa lần nào",
+        "token_not_authorised": (
+            "{channel} không gửi được tin nào: chuỗi token bị hỏng từ {when}. {reason}."
+        ),
+        "token_expired": "{channel} không gửi được tin nào: refresh token đã hết hạn lúc {when}.",
+        "token_expiring": (
+            "Refresh token của {channel} sẽ hết hạn lúc {when}. Khi chạy, surveybot gia hạn nó "
+            "mỗi ngày, nên surveybot đã không chạy hoặc việc gia hạn bị lỗi (lần gia hạn cuối: "
+            "{renewed}): hãy kiểm tra surveybot có đang chạy và xem log của nó."
+        ),
+        "fix_now": "Cách khắc phục: {fix}",
+        "fix_later": "Nếu đã hết hạn: {fix}",
+        "token_fix": (
+            "ủy quyền lại cho surveybot trên tài khoản {channel} và đặt refresh token mới "
+            "(docs/channels/{key}.md)."
+        ),
+        "token_fix_zalo": (
+            "ủy quyền lại OA trong trang nhà phát triển của Zalo (docs/channels/zalo.md, bước 5 "
+            "phần cài đặt), đặt SURVEYBOT_ZALO_REFRESH_TOKEN bằng refresh token mới rồi khởi động "
+            "lại surveybot."
+        ),
+        "limit_errors": (
+            "Lỗi hạn mức (hết quota hoặc vượt giới hạn số lần gọi) trên {channel} trong 24 giờ "
+            "qua: {n}. Tin nhắn sẽ chờ và được gửi sau. Lần gần nhất:"
+        ),
         "filters": "Bộ lọc",
         "flow": "Luồng",
         "any": "Tất cả",

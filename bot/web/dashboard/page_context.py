@@ -1,6 +1,6 @@
-"""What every dashboard page needs: the services, the language, the signed-in viewer, and
-how a page answers "sign in first" (303 to the sign-in page) or "not for you" (an HTML
-error page, never JSON or a traceback)."""
+"""What every dashboard page needs: the services, the language, the signed-in viewer, the
+channel warnings at its top, and how a page answers "sign in first" (303 to the sign-in
+page) or "not for you" (an HTML error page, never JSON or a traceback)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from bot.staff.roles import Page, may_see, pages_for
+from bot.web.dashboard.channel_warnings import channel_warnings
 from bot.web.dashboard.i18n import LABELS, LANGUAGE_NAMES, page_language
 from bot.web.dashboard.sessions import (
     LANGUAGE_COOKIE,
@@ -70,6 +71,7 @@ class PageContext:
     viewer: Viewer | None
     page: Page | None = None
     cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # channel_warnings
 
     @property
     def t(self) -> dict[str, str]:
@@ -90,6 +92,7 @@ class PageContext:
             "current": self.page,
             "languages": self._language_links(),
             "prefix": PREFIX,
+            "channel_warnings": self.warnings,
             **values,
         }
         response = templates_at(directory).TemplateResponse(
@@ -159,6 +162,7 @@ def for_page(page: Page) -> Callable[[Request], Coroutine[Any, Any, PageContext]
         if not may_see(context.viewer.role, page):
             role = context.t.get(f"role_{context.viewer.role}", context.viewer.role)
             raise Refusal(403, "forbidden_title", "forbidden", role=role)
+        context.warnings = await channel_warnings(context)
         return context
 
     return dependency

@@ -110,3 +110,29 @@ async def test_a_new_seed_in_the_settings_starts_a_new_chain(database: Database)
 async def test_without_any_refresh_token_the_fix_is_named(database: Database):
     with pytest.raises(ZaloNotAuthorised, match="SURVEYBOT_ZALO_REFRESH_TOKEN"):
         await keeper(database, ManualClock(NOW), OneUseRefresher(), seed=None).access_token()
+
+
+async def test_a_limit_error_is_recorded_for_other_processes_to_read(database: Database):
+    clock = ManualClock(NOW)
+    tokens = keeper(database, clock, OneUseRefresher())
+    await tokens.record_limit(-211, "Zalo quota used up (Zalo error -211: out of quota)")
+    clock.advance(timedelta(minutes=5))
+    await tokens.record_limit(-32, "Zalo's call limit (Zalo error -32: too many calls)")
+    async with database.reading() as tx:
+        counts = await tx.limit_errors.counts_since(NOW)
+        latest = await tx.limit_errors.latest("zalo", NOW, 5)
+    assert counts == {"zalo": {-211: 1, -32: 1}}
+    assert [(e.code, e.occurred_at) for e in latest] == [
+        (-32, NOW + timedelta(minutes=5)),
+        (-211, NOW),
+    ]
+    assert latest[1].message == "Zalo quota used up (Zalo error -211: out of quota)"
+
+
+async def test_recording_a_limit_error_never_raises_when_the_database_fails(tmp_path, caplog):
+    unmigrated = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")  # no tables
+    try:
+        await keeper(unmigrated, ManualClock(NOW), OneUseRefresher()).record_limit(-211, "quota")
+    finally:
+        await unmigrated.dispose()
+    assert "could not record limit error -211" in caplog.text
