@@ -195,3 +195,19 @@ async def test_two_workers_starting_together_refresh_the_token_exactly_once(
     zalo.refresh_delay = 0.5  # both ask while the first refresh is still under way
     await asyncio.gather(workers().start(), workers().start())
     assert [refresh.succeeded for refresh in zalo.refreshes] == [True]
+
+
+async def test_a_quota_error_pauses_zalo_and_is_counted_in_the_status(zalo, bot, db):
+    zalo.add_user(LAN, name="Lan")
+    zalo.interacted(LAN, at=time.time() - 3600)
+    zalo.fail_next("/v3.0/oa/message/cs", -211)  # the OA's monthly quota is used up
+    await order_delivered(bot, LAN)
+    await zalo.wait_for(lambda fake: fake.injected_faults, timeout=20)
+    for _ in range(100):
+        status = (await system_status(db, SystemClock())).channels["zalo"]
+        if "quota" in status:
+            break
+        await asyncio.sleep(0.1)
+    assert "1 quota/call-limit error in the last 24 h" in status and "-211" in status
+    await asyncio.sleep(1.0)
+    assert zalo.messages(LAN) == []  # the channel waits out the quota, it does not hammer

@@ -82,6 +82,9 @@ class ZaloConnection:
     def invalidate(self, token: str) -> None:
         self.tokens.invalidate(token)
 
+    async def record_limit(self, code: int, message: str) -> None:
+        await self.tokens.record_limit(code, message)
+
     def receive(self, parts: ZaloParts) -> None:
         self._parts = parts
         seed = self.settings.zalo_refresh_token

@@ -58,6 +58,7 @@ TEMPLATE_SETUP = {
     **dict.fromkeys((-112, -1121, -1122, -1124), _WRONG_DATA),
 }
 TEMPLATE_QUOTA = (-115, -144, -147)
+LIMITS = (CALL_LIMIT, OUT_OF_QUOTA, *TEMPLATE_QUOTA)  # counted where the shop can see them
 VIETNAM = "+84"
 TRY_AGAIN = -100
 CALL_LIMIT_PAUSE = 60.0  # the limit is per minute
@@ -69,6 +70,8 @@ NOT_AUTHORISED_PAUSE = 300.0
 class AccessTokens(Protocol):
     async def access_token(self) -> str: ...
     def invalidate(self, token: str) -> None: ...
+    async def record_limit(self, code: int, message: str) -> None:
+        """A call limit or quota error, kept for `surveybot status` and the dashboard."""
 
 
 class ZaloSender:
@@ -117,6 +120,8 @@ class ZaloSender:
         except ZaloUnavailable as exc:
             raise TransientFailure(str(exc)) from None
         except ZaloApiError as exc:
+            if exc.code in LIMITS:
+                await self.tokens.record_limit(exc.code, exc.message)
             raise self._translated(exc, token) from None
 
     def _translated(self, exc: ZaloApiError, token: str) -> Exception:

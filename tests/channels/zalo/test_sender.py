@@ -58,12 +58,16 @@ def test_a_link_is_a_button_while_there_is_room_else_written_out():
 class StubTokens:
     def __init__(self) -> None:
         self.invalidated: list[str] = []
+        self.limits: list[int] = []
 
     async def access_token(self) -> str:
         return "access-1"
 
     def invalidate(self, token: str) -> None:
         self.invalidated.append(token)
+
+    async def record_limit(self, code: int, message: str) -> None:
+        self.limits.append(code)
 
 
 class FailingClient:
@@ -113,11 +117,13 @@ async def test_an_edit_is_never_attempted():
 
 
 @pytest.mark.parametrize("code", [-32, -211])
-async def test_a_call_limit_or_quota_pauses_the_whole_channel(code):
-    sender = ZaloSender(FailingClient(ZaloApiError(code, "limit")), StubTokens())  # type: ignore[arg-type]
+async def test_a_call_limit_or_quota_pauses_the_whole_channel_and_is_counted(code):
+    tokens = StubTokens()
+    sender = ZaloSender(FailingClient(ZaloApiError(code, "limit")), tokens)  # type: ignore[arg-type]
     with pytest.raises(RetryLater) as raised:
         await sender.deliver(DELIVERY)
     assert raised.value.whole_channel
+    assert tokens.limits == [code]
 
 
 INVITATION = Invitation("zalo", "800001", (("customer_name", "Lan"), ("order_code", "SO-1")))
@@ -223,8 +229,10 @@ class TemplateFailing(RecordingClient):
     ],
 )
 async def test_template_errors_are_translated(code, raised):
-    sender = ZaloSender(TemplateFailing(ZaloApiError(code, "zbs")), StubTokens())  # type: ignore[arg-type]
+    tokens = StubTokens()
+    sender = ZaloSender(TemplateFailing(ZaloApiError(code, "zbs")), tokens)  # type: ignore[arg-type]
     with pytest.raises(raised) as caught:
         await sender.deliver(Delivery(1, "send", "+84901234567", QUESTION.to_payload()))
     if raised is RetryLater:
         assert not caught.value.whole_channel  # consultation messages go on
+        assert tokens.limits == [code]  # counted for the status and the dashboard
