@@ -35,6 +35,18 @@ def event(**changes: Any) -> dict[str, Any]:
     return base | changes
 
 
+def feedback(**changes: Any) -> dict[str, Any]:
+    message = {
+        "note": "",
+        "rate": 2,
+        "submit_time": "1700000000000",
+        "msg_id": "rated-1",
+        "feedbacks": ["Giao hàng trễ"],
+        "tracking_id": "1",
+    } | changes
+    return event(event_name="user_feedback", message=message)
+
+
 HOSTILE: dict[str, Any] = {
     "sender id a number beyond 64 bits": event(sender={"id": 2**70}),
     "sender id an object": event(sender={"id": {"a": 1}}),
@@ -55,6 +67,19 @@ HOSTILE: dict[str, Any] = {
     "follow with a huge timestamp": event(
         event_name="follow", follower={"id": "5001"}, timestamp="9" * 40
     ),
+    # A rating names only a message: ours or not, sane or not, it must never be a 500.
+    "rating of a message that is not ours": feedback(msg_id="zz", tracking_id="987654321"),
+    "rating with a tracking id beyond 64 bits": feedback(tracking_id="9" * 40),
+    "rating with a tracking id an object": feedback(tracking_id={"a": 1}),
+    "rating of 0 stars": feedback(rate=0),
+    "rating of 99 stars": feedback(rate=99),
+    "rating as text": feedback(rate="five"),
+    "rating a boolean": feedback(rate=True),
+    "rating with reasons not text": feedback(feedbacks=[1, {"a": 2}, None]),
+    "rating with a thousand reasons": feedback(feedbacks=["x" * 500] * 1000),
+    "rating with a NUL note": feedback(note="a\x00b" * 10_000),
+    "rating without a message id": feedback(msg_id=None),
+    "rating with a message a list": event(event_name="user_feedback", message=[1]),
 }
 
 

@@ -78,3 +78,44 @@ def test_no_contact_at_all_is_no_route():
 def test_a_flows_own_order_comes_before_the_shops():
     contacts = [ContactState("telegram", "t1"), ContactState("zalo", "z1")]
     assert choose_contact(contacts, CHANNELS, ("zalo", "telegram"), NOW) == Route("zalo", "z1")
+
+
+# ---- invitations: a template may open the conversation ----------------------------------
+
+ZALO_LIKE = replace(TIGHT, name="zalo", templates_by_phone=True)
+WITH_TEMPLATES = {"telegram": TELEGRAM, "zalo": ZALO_LIKE}
+
+
+def test_a_message_with_an_invitation_goes_outside_the_window():
+    closed = ContactState("zalo", "z1", last_inbound_at=NOW - timedelta(days=30))
+    assert choose_contact([closed], WITH_TEMPLATES, ORDER, NOW) is None
+    assert choose_contact([closed], WITH_TEMPLATES, ORDER, NOW, invited={"zalo"}) == Route(
+        "zalo", "z1"
+    )
+
+
+def test_a_buyer_with_only_a_phone_is_reached_by_the_channel_that_sends_templates_by_phone():
+    phone = "+84901234567"
+    assert choose_contact([], WITH_TEMPLATES, ORDER, NOW, phone=phone) is None  # no template
+    assert choose_contact([], WITH_TEMPLATES, ORDER, NOW, invited={"zalo"}, phone=phone) == (
+        Route("zalo", phone)
+    )
+    # Their own contacts come first; the phone is the last resort.
+    contacts = [ContactState("telegram", "t1")]
+    route = choose_contact(contacts, WITH_TEMPLATES, ORDER, NOW, invited={"zalo"}, phone=phone)
+    assert route == Route("telegram", "t1")
+
+
+def test_the_phone_is_not_used_on_a_channel_the_customer_opted_out_of_or_already_tried():
+    phone = "+84901234567"
+    opted_out = [ContactState("zalo", "z1", opted_out_at=NOW)]
+    assert (
+        choose_contact(opted_out, WITH_TEMPLATES, ORDER, NOW, invited={"zalo"}, phone=phone) is None
+    )
+    tried = {("zalo", phone)}
+    assert (
+        choose_contact([], WITH_TEMPLATES, ORDER, NOW, passed=tried, invited={"zalo"}, phone=phone)
+        is None
+    )
+    no_phone_templates = {"zalo": replace(ZALO_LIKE, templates_by_phone=False)}
+    assert choose_contact([], no_phone_templates, ORDER, NOW, invited={"zalo"}, phone=phone) is None
