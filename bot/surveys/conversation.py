@@ -297,15 +297,15 @@ class ConversationService:
             if survey.status != SessionStatus.ACTIVE or visit != survey.visit:
                 log.info("a rating for a survey that moved on", extra={"survey_id": survey.id})
                 return False
-            # A template went because the chat could not (outside the window, or by phone):
-            # that address is no way to go on, unless they have written since.
+            # Where we never heard from the customer, the rated template went because the
+            # chat could not (Zalo refused it): that address is no way to go on. Where they
+            # have written, the window decides, as for any message.
             contact = await tx.contacts.get(sent.channel, sent.address)
-            wrote = contact.last_inbound_at if contact else None
-            since = wrote is not None and sent.sent_at is not None and wrote > sent.sent_at
+            unheard = contact is None or contact.last_inbound_at is None
             reachable = await self.runner.outbox.route(
                 tx,
                 customer.id,
-                passed=() if since else {(sent.channel, sent.address)},
+                passed={(sent.channel, sent.address)} if unheard else (),
                 flow_id=survey.flow_id,
             )
             event = Rated(

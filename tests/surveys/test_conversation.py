@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.storage.models import AnswerRow, Customer, OutboxMessage, Survey
+from bot.surveys.conversation import TemplateRating
 from bot.surveys.engine import SessionStatus
 from tests.harness import ROOT, build_world
 
@@ -273,3 +274,44 @@ async def test_help_in_english_for_an_english_speaker(world):
     await world.conversation.help(world.contact(4, language="en-GB"))
     await world.deliver()
     assert world.texts(4)[0].startswith("I'm the shop's survey assistant")
+
+
+# ---- a channel's rating template ----------------------------------------------------------
+
+
+async def first_question_row(db):
+    async with db.reading() as tx:
+        survey = (await tx.session.execute(select(Survey))).scalar_one()
+        return await tx.outbox.get(survey.question_outbox_id)
+
+
+async def test_a_rating_answers_the_open_question_and_the_chat_goes_on(world):
+    await world.conversation.walk_in(world.contact(1))
+    await world.deliver()
+    asked = await first_question_row(world.db)
+    rating = TemplateRating(asked.sent_message_id, str(asked.id), 4)
+    assert await world.conversation.rated("telegram", rating)
+    await world.deliver()
+    assert "giới thiệu" in world.last(1).text  # reachable here: NPS is asked next
+    assert [(a[0], a[1]) for a in await answers_of(world.db)] == [("csat", 4)]
+    survey = await only_survey(world.db)
+    assert survey.status == SessionStatus.ACTIVE
+    # Zalo delivers it again, or the rating API lists it: the survey has moved on.
+    assert not await world.conversation.rated("telegram", rating)
+    assert len(await answers_of(world.db)) == 1
+
+
+async def test_a_rating_that_names_no_message_of_ours_changes_nothing(world):
+    await world.conversation.walk_in(world.contact(1))
+    await world.deliver()
+    asked = await first_question_row(world.db)
+    strangers = [
+        TemplateRating("not-ours", None, 3),
+        TemplateRating("not-ours", "99999", 3),
+        TemplateRating("not-ours", str(asked.id), 3),  # our tracking id, another message
+        TemplateRating(asked.sent_message_id, str(asked.id), 3),  # but on another channel
+    ]
+    for rating in strangers[:3]:
+        assert not await world.conversation.rated("telegram", rating)
+    assert not await world.conversation.rated("zalo", strangers[3])
+    assert await answers_of(world.db) == []
