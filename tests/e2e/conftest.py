@@ -72,3 +72,27 @@ def zalo_settings(zalo: FakeZalo, refresh_token: str) -> dict[str, str]:
         "SURVEYBOT_ZALO_API_URL": zalo.base_url,
         "SURVEYBOT_ZALO_BUSINESS_API_URL": zalo.base_url,
     }
+
+
+def staff_on_telegram_customers_on_zalo(
+    telegram: FakeTelegram,
+    zalo: FakeZalo,
+    database_url: str,
+    flows_dir: Path,
+    *,
+    support_chat: int,
+    api_key: str,
+) -> dict[str, str]:
+    """Settings for a shop whose staff work in a Telegram group and whose customers are on
+    Zalo (both fakes), the support group's texts in English."""
+    return {
+        "SURVEYBOT_TELEGRAM_TOKEN": telegram.token,
+        "SURVEYBOT_TELEGRAM_API_URL": telegram.base_url,
+        **zalo_settings(zalo, zalo.issue_refresh_token()),
+        "SURVEYBOT_DATABASE_URL": database_url,
+        "SURVEYBOT_FLOWS_DIR": str(flows_dir),
+        "SURVEYBOT_SUPPORT_CHAT_ID": str(support_chat),
+        "SURVEYBOT_SUPPORT_LOCALE": "en",
+        "SURVEYBOT_API_KEYS": api_key,
+        "SURVEYBOT_TIMER_TICK_SECONDS": "0.2",
+    }

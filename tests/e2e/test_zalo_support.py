@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import zalo_settings
+from tests.e2e.conftest import staff_on_telegram_customers_on_zalo
 from tests.e2e.process import SurveybotProcess
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo, SentMessage
@@ -37,20 +37,15 @@ async def shop(telegram: FakeTelegram, zalo: FakeZalo, database_url: str, tmp_pa
     telegram.add_group(SUPPORT, "Support", members=[MINH])
     zalo.add_user(LAN, name="Lan")
     zalo.interacted(LAN, at=time.time() - 600)  # wrote to the OA ten minutes ago
-    process = SurveybotProcess(
-        tmp_path,
-        {
-            "SURVEYBOT_TELEGRAM_TOKEN": telegram.token,
-            "SURVEYBOT_TELEGRAM_API_URL": telegram.base_url,
-            **zalo_settings(zalo, zalo.issue_refresh_token()),
-            "SURVEYBOT_DATABASE_URL": database_url,
-            "SURVEYBOT_FLOWS_DIR": str(Path(__file__).parent / "flows"),
-            "SURVEYBOT_SUPPORT_CHAT_ID": str(SUPPORT),
-            "SURVEYBOT_SUPPORT_LOCALE": "en",
-            "SURVEYBOT_API_KEYS": KEY,
-            "SURVEYBOT_TIMER_TICK_SECONDS": "0.3",
-        },
+    settings = staff_on_telegram_customers_on_zalo(
+        telegram,
+        zalo,
+        database_url,
+        Path(__file__).parent / "flows",
+        support_chat=SUPPORT,
+        api_key=KEY,
     )
+    process = SurveybotProcess(tmp_path, settings)
     zalo.webhook_url = f"{process.url}/zalo/webhook"
     await process.start()
     yield process

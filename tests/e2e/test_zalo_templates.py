@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.storage.models import AnswerRow, Case, OutboxMessage, Survey
 from bot.surveys.engine import SessionStatus
-from tests.e2e.conftest import zalo_settings
+from tests.e2e.conftest import staff_on_telegram_customers_on_zalo
 from tests.e2e.process import SurveybotProcess
 from tests.e2e.test_zalo_survey import prompt_flows
 from tests.fakes.telegram import FakeTelegram
@@ -57,20 +57,15 @@ async def shop(
     telegram.add_group(SUPPORT, "Support", members=[MINH])
     zalo.add_user(BUYER, phone=PHONE[1:], follower=False, name="Lan")
     zalo.add_template(RATING, ["customer_name", "order_code"], rating=True)
-    process = SurveybotProcess(
-        tmp_path,
-        {
-            "SURVEYBOT_TELEGRAM_TOKEN": telegram.token,
-            "SURVEYBOT_TELEGRAM_API_URL": telegram.base_url,
-            **zalo_settings(zalo, zalo.issue_refresh_token()),
-            "SURVEYBOT_DATABASE_URL": database_url,
-            "SURVEYBOT_FLOWS_DIR": str(flows_with_template(tmp_path)),
-            "SURVEYBOT_SUPPORT_CHAT_ID": str(SUPPORT),
-            "SURVEYBOT_SUPPORT_LOCALE": "en",
-            "SURVEYBOT_API_KEYS": KEY,
-            "SURVEYBOT_TIMER_TICK_SECONDS": "0.2",
-        },
+    settings = staff_on_telegram_customers_on_zalo(
+        telegram,
+        zalo,
+        database_url,
+        flows_with_template(tmp_path),
+        support_chat=SUPPORT,
+        api_key=KEY,
     )
+    process = SurveybotProcess(tmp_path, settings)
     zalo.webhook_url = f"{process.url}/zalo/webhook"
     await process.start()
     yield process
