@@ -81,6 +81,7 @@ class ChannelCapabilities:
     # An approved template may go by phone number to someone who never wrote (Zalo's ZBS):
     # a message with an invitation for this channel may go to the customer's phone.
     templates_by_phone: bool = False
+    phone_prefixes: tuple[str, ...] = ()  # the numbers it reaches (E.164 starts); () any
 
     def __post_init__(self) -> None:
         for name in ("max_choices_per_message", "max_choices_per_row", "max_label_length"):

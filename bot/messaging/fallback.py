@@ -65,6 +65,9 @@ class DeliveryFallback:
             if customer_id is None:  # a staff chat: nobody to fall back to
                 log.error("the bot cannot post to %s %s: %s", row.channel, row.address, reason)
                 return
+            # A phone the channel's template could not reach says nothing of the customer's
+            # other ways in: their survey stays open to its link.
+            unreachable = unreachable and contact is not None
             survey = await tx.surveys.get(row.survey_id) if row.survey_id else None
             route = await self.outbox.route(
                 tx,

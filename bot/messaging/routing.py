@@ -96,11 +96,19 @@ def _by_phone(
     names = [
         name
         for name in invited
-        if name in channels and channels[name].templates_by_phone and name not in opted_out
+        if name in channels
+        and channels[name].templates_by_phone
+        and name not in opted_out
+        and _reaches(channels[name], phone)
     ]
     rank = {name: i for i, name in enumerate(order)}
     names.sort(key=lambda name: rank.get(name, len(rank)))
     return [ContactState(name, phone) for name in names]
+
+
+def _reaches(channel: ChannelCapabilities, phone: str) -> bool:
+    prefixes = channel.phone_prefixes
+    return not prefixes or any(phone.startswith(prefix) for prefix in prefixes)
 
 
 def _why_not(

@@ -185,6 +185,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "status", "priority", "not_before"),
         # Per-address ordering: "is there an earlier undelivered message for this address?"
         Index("ix_outbox_address_status", "address", "status", "id"),
+        # A platform reporting back on a sent message by its own id (a rated template).
+        Index("ix_outbox_sent_message", "sent_message_id", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,7 +242,7 @@ class ChannelToken(Base):
 
 class ChannelLimitError(Base):
     """A platform's "not now" for the whole channel (Zalo: -32 the app's per-minute call
-    limit, -211 quota used up), one row each and kept a week, so `surveybot status` and
+    limit, -211 quota used up, the template quota), one row each and kept a week, so `surveybot status` and
     the dashboard, in other processes, can say how often it happens. Rows, not a counter
     on channel_tokens: a count over the last 24 hours, and no wait on the row a refresh
     keeps locked while it calls the platform."""

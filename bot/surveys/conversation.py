@@ -16,6 +16,7 @@ from bot.errors import StaleAnswer
 from bot.messaging.locales import choose_locale
 from bot.messaging.message import Choice, ChoiceAction, OutgoingMessage
 from bot.messaging.routing import Route
+from bot.messaging.tracking import outbox_id_of
 from bot.storage.database import Database
 from bot.storage.models import Customer, OutboxMessage, Survey
 from bot.storage.repositories.timers import TimerKind
@@ -325,14 +326,13 @@ class ConversationService:
     async def _rated_message(
         tx: UnitOfWork, channel: str, rating: TemplateRating
     ) -> OutboxMessage | None:
-        """The message the rating answers: by our tracking id when it has one (sent by
-        phone) and the platform's id agrees, else by the platform's id."""
-        tracking = rating.tracking_id or ""
-        if tracking.isascii() and tracking.isdigit() and len(tracking) <= 18:
-            sent = await tx.outbox.get(int(tracking))
-            agrees = sent is not None and sent.sent_message_id in (None, "", rating.message_id)
-            if sent is not None and sent.channel == channel and agrees:
-                return sent if sent.survey_id is not None else None
+        """The message the rating answers: by our tracking id (sent by phone; also when
+        a retried send got another message id), else by the platform's message id."""
+        outbox_id = outbox_id_of(rating.tracking_id)
+        if outbox_id is not None:
+            sent = await tx.outbox.get(outbox_id)
+            if sent is not None and sent.channel == channel and sent.survey_id is not None:
+                return sent
         sent = await tx.outbox.sent_as(channel, rating.message_id)
         return sent if sent is not None and sent.survey_id is not None else None
 

@@ -19,6 +19,7 @@ from bot.messaging.message import OutgoingMessage
 from bot.messaging.outbox_writer import WEB, OutboxWriter, invited_channels
 from bot.messaging.presenter import Presenter
 from bot.storage.models import Customer, Survey
+from bot.storage.repositories.outbox import PENDING
 from bot.storage.unit_of_work import UnitOfWork
 from bot.surveys import engine
 from bot.surveys.engine import (
@@ -111,7 +112,13 @@ class SurveyRunner:
         await self.carry_out(tx, survey, customer, flow, transition)
 
     async def remind(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
-        """The one reminder: a friendly line and the open question again."""
+        """The one reminder: a friendly line and the open question again. Not while the
+        question itself is still waiting to go (paced, or a template held back by its
+        quota): the customer has not seen it, and it may be the only way to reach them."""
+        if survey.question_outbox_id is not None:
+            question = await tx.outbox.get(survey.question_outbox_id)
+            if question is not None and question.status == PENDING:
+                return
         flow, state = await self.load(tx, survey)
         assert state.step_id is not None
         step = flow.step(state.step_id)

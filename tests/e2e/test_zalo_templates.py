@@ -173,3 +173,21 @@ async def test_a_rating_whose_webhook_was_missed_is_fetched_from_zalo_after_a_re
         "comment": "Vỡ",
     }
     assert zalo.webhook_deliveries == []  # it came by the rating API alone
+
+
+async def test_a_phone_zalo_does_not_know_leaves_the_survey_to_its_link(shop, zalo, db):
+    await delivered(shop, "SO-4", {"id": "C-4", "phone": "+84909999999"})  # not on Zalo
+    await zalo.wait_for(lambda fake: fake.rejected, timeout=20)
+    assert [r.error for r in zalo.rejected] == [-118]
+    zalo.rejected.clear()
+    for _ in range(100):
+        async with db.reading() as tx:
+            survey = (await tx.session.execute(select(Survey))).scalar_one()
+        if survey.channel is None:
+            break
+        await asyncio.sleep(0.1)
+    # Not failed: the customer may still open the link from a receipt or an e-mail.
+    assert survey.status == SessionStatus.ACTIVE and survey.channel is None
+    async with httpx.AsyncClient(base_url=shop.url) as client:
+        page = await client.get(f"/s/{survey.token}")
+    assert page.status_code == 200

@@ -70,6 +70,8 @@ HOSTILE: dict[str, Any] = {
     # A rating names only a message: ours or not, sane or not, it must never be a 500.
     "rating of a message that is not ours": feedback(msg_id="zz", tracking_id="987654321"),
     "rating with a tracking id beyond 64 bits": feedback(tracking_id="9" * 40),
+    "rating with a shop's own tracking id beyond 32 bits": feedback(tracking_id="3000000000"),
+    "rating with our tracking id beyond 32 bits": feedback(tracking_id="sb3000000000"),
     "rating with a tracking id an object": feedback(tracking_id={"a": 1}),
     "rating of 0 stars": feedback(rate=0),
     "rating of 99 stars": feedback(rate=99),

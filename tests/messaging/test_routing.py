@@ -119,3 +119,10 @@ def test_the_phone_is_not_used_on_a_channel_the_customer_opted_out_of_or_already
     )
     no_phone_templates = {"zalo": replace(ZALO_LIKE, templates_by_phone=False)}
     assert choose_contact([], no_phone_templates, ORDER, NOW, invited={"zalo"}, phone=phone) is None
+
+
+def test_a_phone_abroad_is_not_tried_on_a_channel_that_reaches_only_some_countries():
+    vietnam_only = {"zalo": replace(ZALO_LIKE, phone_prefixes=("+84",))}
+    singapore = "+6591234567"
+    assert choose_contact([], vietnam_only, ORDER, NOW, invited={"zalo"}, phone=singapore) is None
+    assert choose_contact([], vietnam_only, ORDER, NOW, invited={"zalo"}, phone="+84901234567")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.messaging.tracking import tracking_id
 from bot.storage.models import AnswerRow, Customer, OutboxMessage, Survey
 from bot.surveys.conversation import TemplateRating
 from bot.surveys.engine import SessionStatus
@@ -289,7 +290,7 @@ async def test_a_rating_answers_the_open_question_and_the_chat_goes_on(world):
     await world.conversation.walk_in(world.contact(1))
     await world.deliver()
     asked = await first_question_row(world.db)
-    rating = TemplateRating(asked.sent_message_id, str(asked.id), 4)
+    rating = TemplateRating(asked.sent_message_id, tracking_id(asked.id), 4)
     assert await world.conversation.rated("telegram", rating)
     await world.deliver()
     assert "giới thiệu" in world.last(1).text  # reachable here: NPS is asked next
@@ -308,10 +309,11 @@ async def test_a_rating_that_names_no_message_of_ours_changes_nothing(world):
     strangers = [
         TemplateRating("not-ours", None, 3),
         TemplateRating("not-ours", "99999", 3),
-        TemplateRating("not-ours", str(asked.id), 3),  # our tracking id, another message
-        TemplateRating(asked.sent_message_id, str(asked.id), 3),  # but on another channel
+        TemplateRating("not-ours", str(asked.id), 3),  # the shop's own numbering, not ours
+        TemplateRating("not-ours", "sb3000000000", 3),  # beyond a 32-bit id: no lookup
     ]
-    for rating in strangers[:3]:
+    for rating in strangers:
         assert not await world.conversation.rated("telegram", rating)
-    assert not await world.conversation.rated("zalo", strangers[3])
+    ours_elsewhere = TemplateRating(asked.sent_message_id, tracking_id(asked.id), 3)
+    assert not await world.conversation.rated("zalo", ours_elsewhere)  # sent on telegram
     assert await answers_of(world.db) == []

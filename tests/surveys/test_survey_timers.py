@@ -81,6 +81,16 @@ async def test_one_reminder_when_nothing_was_answered(world):
     assert (await survey(world)).current_step == "nps"
 
 
+async def test_no_reminder_while_the_question_itself_still_waits_to_go(world):
+    world.clock.set(SEND)
+    await world.timers.run_due()  # sent, but not delivered: paced, or held by a quota
+    world.clock.set(SEND + timedelta(days=1))
+    await world.timers.run_due()
+    await world.deliver()
+    (question,) = world.channel.chats[CHAT]
+    assert "Bạn hài lòng" in question.text and len(question.buttons) == 5  # not cancelled
+
+
 async def test_no_reminder_once_the_customer_started_answering(world):
     world.clock.set(SEND)
     await world.tick()

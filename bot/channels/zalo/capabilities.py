@@ -36,4 +36,5 @@ ZALO = ChannelCapabilities(
     rate_limits=RateLimits(global_count=10, global_window=1.0, chat_window=1.0),
     max_choice_data_bytes=QUERY_PAYLOAD_LIMIT,
     templates_by_phone=True,
+    phone_prefixes=("+84",),  # Vietnamese numbers only
 )

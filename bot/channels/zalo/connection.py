@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.client import ZaloClient, ZaloEndpoints
-from bot.channels.zalo.errors import EventNotHandled
 from bot.channels.zalo.ratings import RatingReconciler
 from bot.channels.zalo.sender import ZaloSender
 from bot.channels.zalo.tokens import TokenState, ZaloNotAuthorised, ZaloTokens
 from bot.config import Settings
+from bot.storage.once import handle_once
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -93,21 +93,8 @@ class ZaloConnection:
         )
 
     async def once(self, external_id: str, work: Callable[[], Awaitable[None]]) -> None:
-        """Handle an event once: a replay (same id) is dropped. When handling fails the
-        record is undone and EventNotHandled raised (the webhook asks Zalo to retry), so
-        nothing is lost."""
-        parts = self.parts
-        async with parts.db.transaction() as tx:
-            first = await tx.inbound.first_time(CHANNEL, external_id, parts.clock.now())
-        if not first:
-            return
-        try:
-            await work()
-        except Exception:
-            log.exception("a Zalo event could not be handled; it will come again")
-            async with parts.db.transaction() as tx:
-                await tx.inbound.forget(CHANNEL, external_id)
-            raise EventNotHandled(external_id) from None
+        """Handle an event once (bot.storage.once): a replay is dropped."""
+        await handle_once(self.parts.db, self.parts.clock, CHANNEL, external_id, work)
 
     async def take_rating(self, rating: TemplateRating) -> None:
         """A rating template answered (from the webhook or the rating API), taken once."""

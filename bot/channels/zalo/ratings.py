@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.channels.zalo.client import RATINGS_PAGE, ZaloClient
@@ -43,7 +43,7 @@ def template_rating(message: Any, *, camel: bool = False) -> TemplateRating | No
     rate, feedbacks, note = message.get("rate"), message.get("feedbacks"), message.get("note")
     if isinstance(rate, str) and rate.isascii() and rate.isdigit() and len(rate) == 1:
         rate = int(rate)
-    if not _is_id(msg_id) or not isinstance(rate, int) or isinstance(rate, bool):
+    if not is_id(msg_id) or not isinstance(rate, int) or isinstance(rate, bool):
         return None
     if not 1 <= rate <= 5:
         return None
@@ -59,45 +59,72 @@ def template_rating(message: Any, *, camel: bool = False) -> TemplateRating | No
     )
 
 
-def _is_id(value: Any) -> bool:
+def is_id(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= ID_LIMIT
 
 
 class RatingReconciler:
+    """Per template: where the last pass got to. A pass that reads its page cap, or fails
+    part-way, resumes there next time; one template, or one rating, that fails never keeps
+    the others from being taken."""
+
     def __init__(self, client: ZaloClient) -> None:
         self.client = client
-        self._since: datetime | None = None
+        self._since: dict[str, datetime] = {}
+        self._resume: dict[str, tuple[int, int, int]] = {}  # from_ms, to_ms, offset
 
     async def run_once(
         self, token: str, templates: Iterable[str], now: datetime, take: Take
     ) -> int:
         """Fetch the ratings submitted since the last pass and hand each to `take`;
         returns how many were listed."""
-        since = (self._since - OVERLAP) if self._since else now - LOOKBACK
         listed = 0
         for template in sorted(set(templates)):
-            listed += await self._template(token, template, since, now, take)
-        self._since = now
+            try:
+                listed += await self._template(token, template, now, take)
+            except Exception:  # Zalo refused this one (not a rating template?), or is away
+                log.exception("Zalo: could not list the ratings of template %s", template)
         return listed
 
-    async def _template(
-        self, token: str, template: str, since: datetime, now: datetime, take: Take
-    ) -> int:
-        from_ms, to_ms = _ms(since), _ms(now)
-        offset, listed = 0, 0
+    async def _template(self, token: str, template: str, now: datetime, take: Take) -> int:
+        resume = self._resume.pop(template, None)
+        if resume is not None:
+            from_ms, to_ms, offset = resume
+        else:
+            since = self._since.get(template)
+            start = (since - OVERLAP) if since is not None else now - LOOKBACK
+            from_ms, to_ms, offset = _ms(start), _ms(now), 0
+        listed = 0
         for _ in range(MOST_PAGES):
-            total, items = await self.client.ratings(token, template, from_ms, to_ms, offset)
+            try:
+                total, items = await self.client.ratings(token, template, from_ms, to_ms, offset)
+            except Exception:
+                self._resume[template] = (from_ms, to_ms, offset)
+                raise
             for item in items:
-                rating = template_rating(item, camel=True)
-                if rating is None:
-                    log.warning("Zalo listed a rating surveybot cannot read: %.200r", item)
-                    continue
-                await take(rating)
+                await _take_one(item, take)
             listed += len(items)
             offset += RATINGS_PAGE
             if not items or offset >= total:
-                break
+                self._since[template] = _moment(to_ms)
+                return listed
+        self._resume[template] = (from_ms, to_ms, offset)  # the cap: go on next pass
         return listed
+
+
+async def _take_one(item: Any, take: Take) -> None:
+    rating = template_rating(item, camel=True)
+    if rating is None:
+        log.warning("Zalo listed a rating surveybot cannot read: %.200r", item)
+        return
+    try:
+        await take(rating)
+    except Exception:  # its record was undone: the next overlapping pass lists it again
+        log.exception("Zalo: the rating of message %s was not taken", rating.message_id)
+
+
+def _moment(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _ms(moment: datetime) -> int:

@@ -4,7 +4,8 @@ A survey's first question may carry the flow's template (an Invitation): to a ph
 number (a buyer who never wrote to the OA) only the template goes, by phone; to a follower
 the question goes as a consultation message, and when Zalo refuses it as outside the 7-day
 window (-230) or not a follower (-213) the template goes instead, by user id. A rating
-that comes back names the message: by phone our tracking id (the outbox id) too.
+that comes back names the message: by phone our tracking id (the outbox id, marked as
+ours: bot.messaging.tracking) too.
 
 A message's choices become query buttons whose payload is their label: Zalo sends it back
 as the customer's own message, so the chat shows what they chose (a sent message cannot be
@@ -36,6 +37,7 @@ from bot.channels.zalo.tokens import ZaloNotAuthorised
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
 from bot.messaging.message import OutgoingMessage
+from bot.messaging.tracking import tracking_id
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ class ZaloSender:
                     zalo_phone(delivery.address),
                     invitation.template,
                     dict(invitation.data),
-                    str(delivery.outbox_id),
+                    tracking_id(delivery.outbox_id),
                 )
             message = consultation_message(outgoing)
             try:

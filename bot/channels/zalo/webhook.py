@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, HTTPException, Request
 
 from bot.channels.zalo import CHANNEL
-from bot.channels.zalo.errors import EventNotHandled
-from bot.channels.zalo.ratings import template_rating
+from bot.channels.zalo.ratings import is_id, template_rating
 from bot.storable_text import without_nul
+from bot.storage.once import EventNotHandled
 from bot.surveys.conversation import Contact
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ router = APIRouter()
 
 SIGNATURE_HEADER = b"x-zevent-signature"
 TIMESTAMP_DIGITS = 16  # milliseconds since 1970: 13 digits until the year 2286
-ID_LIMIT = 100  # Zalo's ids are far shorter; ours are stored in 128 characters (ratings.py)
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret: str) -> str:
@@ -89,7 +88,7 @@ async def handle(zalo: ZaloConnection, event: dict[str, Any]) -> None:
         user_id, message = _text(event, "sender", "id"), event.get("message")
         text = message.get("text") if isinstance(message, dict) else None
         msg_id = message.get("msg_id") if isinstance(message, dict) else None
-        if user_id and isinstance(text, str) and _is_id(msg_id):
+        if user_id and isinstance(text, str) and is_id(msg_id):
             contact = Contact(CHANNEL, user_id)
             await zalo.once(
                 f"msg:{msg_id}",
@@ -108,10 +107,6 @@ async def handle(zalo: ZaloConnection, event: dict[str, Any]) -> None:
             conversation = zalo.parts.conversation
             work = conversation.interacted if name == "follow" else conversation.unreachable
             await zalo.once(f"{name}:{user_id}:{event['timestamp']}", lambda: work(contact))
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= ID_LIMIT
 
 
 def _text(event: dict[str, Any], holder: str, key: str) -> str | None:

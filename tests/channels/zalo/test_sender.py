@@ -167,7 +167,7 @@ async def test_a_phone_gets_the_flows_template_with_the_outbox_id_as_tracking_id
             "84901234567",
             "800001",
             "[('customer_name', 'Lan'), ('order_code', 'SO-1')]",
-            "42",
+            "sb42",  # ours, never one of the shop's own numbered tracking ids
         )
     ]
 
