@@ -1,5 +1,5 @@
 """Fixtures for the fakes' own tests: a running fake Telegram and an aiogram Bot on it, a
-running fake Zalo and a plain aiohttp client."""
+running fake Zalo, a running fake Messenger and a plain aiohttp client."""
 
 from collections.abc import AsyncIterator
 
@@ -9,6 +9,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from tests.fakes.messenger import FakeMessenger
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
 
@@ -76,3 +77,19 @@ async def zalo(wall_clock: ManualClock) -> AsyncIterator[FakeZalo]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+# ----- the fake Messenger -------------------------------------------------------------
+
+MESSENGER_USER = "7001"  # a PSID
+
+
+@pytest.fixture
+async def messenger(wall_clock: ManualClock) -> AsyncIterator[FakeMessenger]:
+    """A fake Messenger whose user wrote a minute ago; echoes off, so a test sees only what
+    it asks for (the echo test turns them on)."""
+    fake = FakeMessenger(clock=wall_clock, echoes=False, webhook_timeout=0.2, webhook_retry_delay=0)
+    async with fake:
+        fake.add_user(MESSENGER_USER)
+        fake.interacted(MESSENGER_USER, wall_clock.now - 60)
+        yield fake
