@@ -242,10 +242,10 @@ class ChannelToken(Base):
 
 class ChannelLimitError(Base):
     """A platform's "not now" for the whole channel (Zalo: -32 the app's per-minute call
-    limit, -211 quota used up, the template quota), one row each and kept a week, so `surveybot status` and
-    the dashboard, in other processes, can say how often it happens. Rows, not a counter
-    on channel_tokens: a count over the last 24 hours, and no wait on the row a refresh
-    keeps locked while it calls the platform."""
+    limit, -211 quota used up, the template quota), one row each and kept a week, so
+    `surveybot status` and the dashboard, in other processes, can say how often it
+    happens. Rows, not a counter on channel_tokens: a count over the last 24 hours, and
+    no wait on the row a refresh keeps locked while it calls the platform."""
 
     __tablename__ = "channel_limit_errors"
     __table_args__ = (Index("ix_channel_limit_errors_channel_at", "channel", "occurred_at"),)

@@ -105,9 +105,10 @@ class ZaloTokens:
             return pair.access_token
 
     async def record_limit(self, code: int, message: str) -> None:
-        """Remember one call-limit or quota error (-32, -211, the template quota) where `surveybot status` and
-        the dashboard read it. Never raises: the send it explains goes on being retried,
-        and a database that is away only costs the record (logged)."""
+        """Remember one call-limit or quota error (-32, -211, the template quota) where
+        `surveybot status` and the dashboard read it. Never raises: the send it explains
+        goes on being retried, and a database that is away only costs the record
+        (logged)."""
         try:
             async with self.db.transaction() as tx:
                 await tx.limit_errors.add(CHANNEL, code, message, self.clock.now())

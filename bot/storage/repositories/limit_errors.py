@@ -1,5 +1,6 @@
-"""A channel's call-limit and quota errors (Zalo's -32, -211 and the template quota), one row each, kept a week:
-enough to say how many there were in the last 24 hours and what the last ones said."""
+"""A channel's call-limit and quota errors (Zalo's -32, -211 and the template quota), one
+row each, kept a week: enough to say how many there were in the last 24 hours and what
+the last ones said."""
 
 from __future__ import annotations
 
