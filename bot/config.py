@@ -71,6 +71,31 @@ class Settings(BaseSettings):
     zalo_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long one Zalo API request may take."
     )
+    messenger_page_id: str | None = Field(
+        default=None,
+        description="The Facebook Page's id; with its token, the app secret and a verify "
+        "token it turns the Messenger channel on.",
+    )
+    messenger_page_token: SecretStr | None = Field(
+        default=None, description="The Page access token the Send API is called with."
+    )
+    messenger_app_secret: SecretStr | None = Field(
+        default=None, description="The Meta app's secret: it signs Messenger's webhooks."
+    )
+    messenger_verify_token: SecretStr | None = Field(
+        default=None,
+        description="Any secret text, given again in the app's webhook settings: Meta "
+        "echoes it in the GET that verifies /messenger/webhook.",
+    )
+    messenger_api_url: str = Field(default="https://graph.facebook.com")
+    messenger_human_agent: bool = Field(
+        default=False,
+        description="The Page has Meta's Human Agent permission: staff replies may go up to "
+        "7 days after the customer last wrote (tagged HUMAN_AGENT).",
+    )
+    messenger_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long one Graph API request may take."
+    )
     database_url: str = Field(default="sqlite+aiosqlite:///./surveybot.db")
     flows_dir: Path = Field(default=Path("./flows"))
     templates_dir: Path = Field(default=Path("./templates"))
@@ -167,6 +192,10 @@ class Settings(BaseSettings):
         "zalo_app_secret",
         "zalo_oa_secret",
         "zalo_refresh_token",
+        "messenger_page_id",
+        "messenger_page_token",
+        "messenger_app_secret",
+        "messenger_verify_token",
         mode="before",
     )
     @classmethod
@@ -178,17 +207,18 @@ class Settings(BaseSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("zalo_oauth_url", "zalo_api_url", "zalo_business_api_url")
+    @field_validator("zalo_oauth_url", "zalo_api_url", "zalo_business_api_url", "messenger_api_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        """Zalo's URL settings are base URLs: scheme, host, optional port, no path."""
+        """A channel's URL settings are base URLs: scheme, host, optional port, no path
+        (../shared/contracts/channels.md); the project appends the platform's paths."""
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not a base URL like https://openapi.zalo.me")
         if parts.path.strip("/") or parts.query or parts.fragment:
             raise ValueError(
-                f"{value!r} has a path; give the base URL only (https://openapi.zalo.me), "
-                "surveybot appends Zalo's paths"
+                f"{value!r} has a path; give the base URL only (https://graph.facebook.com), "
+                "surveybot appends the platform's paths"
             )
         return f"{parts.scheme}://{parts.netloc}"
 
@@ -204,6 +234,27 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"the Zalo channel needs {', '.join(missing)} too (from developers.zalo.me: "
                 "the app's id and secret, and the OA secret key under Webhook)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _messenger_is_complete(self) -> Settings:
+        given = {
+            "SURVEYBOT_MESSENGER_PAGE_ID": self.messenger_page_id,
+            "SURVEYBOT_MESSENGER_PAGE_TOKEN": self.messenger_page_token,
+            "SURVEYBOT_MESSENGER_APP_SECRET": self.messenger_app_secret,
+            "SURVEYBOT_MESSENGER_VERIFY_TOKEN": self.messenger_verify_token,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if 0 < len(missing) < len(given):
+            raise ValueError(
+                f"the Messenger channel needs {', '.join(missing)} too (the Page's id and "
+                "access token, the Meta app's secret, and a verify token of your choice)"
+            )
+        if self.messenger_page_id is not None and not self.messenger_page_id.isdigit():
+            raise ValueError(
+                f"SURVEYBOT_MESSENGER_PAGE_ID {self.messenger_page_id!r} is not a Page id "
+                "(digits, from the Page's About > Page transparency)"
             )
         return self
 
@@ -297,6 +348,10 @@ class Settings(BaseSettings):
     @property
     def zalo_enabled(self) -> bool:
         return self.zalo_app_id is not None
+
+    @property
+    def messenger_enabled(self) -> bool:
+        return self.messenger_page_id is not None
 
     @property
     def is_sqlite(self) -> bool:

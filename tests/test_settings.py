@@ -50,3 +50,38 @@ def test_zalo_urls_are_base_urls(given, kept):
 def test_a_zalo_url_that_is_not_a_base_url_is_refused_with_the_fix(given, problem):
     with pytest.raises(ValidationError, match=problem):
         Settings(_env_file=None, zalo_oauth_url=given)
+
+
+MESSENGER_KEYS = {
+    "messenger_page_id": "104857600000001",
+    "messenger_page_token": "EAAG-page-token",
+    "messenger_app_secret": "app-secret",
+    "messenger_verify_token": "my-verify-token",
+}
+
+
+def test_messenger_is_on_with_its_four_credentials_and_off_without_them():
+    assert Settings(_env_file=None, **MESSENGER_KEYS).messenger_enabled
+    assert not Settings(_env_file=None).messenger_enabled
+    assert not Settings(_env_file=None, messenger_page_id=" ").messenger_enabled
+
+
+def test_part_of_the_messenger_credentials_names_the_missing_ones():
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=None, messenger_page_id="1", messenger_page_token="t")
+    message = str(raised.value)
+    assert "SURVEYBOT_MESSENGER_APP_SECRET" in message
+    assert "SURVEYBOT_MESSENGER_VERIFY_TOKEN" in message
+    assert "SURVEYBOT_MESSENGER_PAGE_TOKEN" not in message
+
+
+def test_a_page_id_that_is_not_digits_is_refused():
+    with pytest.raises(ValidationError, match="is not a Page id"):
+        Settings(_env_file=None, **(MESSENGER_KEYS | {"messenger_page_id": "my-shop"}))
+
+
+def test_the_graph_url_is_a_base_url():
+    given = Settings(_env_file=None, messenger_api_url="http://127.0.0.1:9000/")
+    assert given.messenger_api_url == "http://127.0.0.1:9000"
+    with pytest.raises(ValidationError, match="has a path"):
+        Settings(_env_file=None, messenger_api_url="https://graph.facebook.com/v23.0")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter
 
+from bot.channels.messenger.plugin import PLUGIN as MESSENGER
 from bot.channels.telegram.plugin import PLUGIN as TELEGRAM
 from bot.channels.web.plugin import PLUGIN as WEB_CHAT
 from bot.channels.zalo.plugin import PLUGIN as ZALO
@@ -82,7 +83,7 @@ class ChannelPlugin(Protocol):
     def rate_limits(self, settings: Settings) -> RateLimits | None: ...
 
 
-REGISTERED: tuple[ChannelPlugin, ...] = (TELEGRAM, ZALO, WEB_CHAT)
+REGISTERED: tuple[ChannelPlugin, ...] = (TELEGRAM, ZALO, MESSENGER, WEB_CHAT)
 
 
 def enabled_channels(settings: Settings) -> list[ChannelCapabilities]:

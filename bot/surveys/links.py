@@ -33,8 +33,9 @@ class SurveyLinks:
         return f"{self.base_url}/qr/{token}.png"
 
     def preferred(self, token: str) -> str:
-        """What a printed QR code should open: Telegram when the bot is on, else the web."""
-        return self.telegram(token) or self.web(token)
+        """What a printed QR code should open: Telegram when the bot is on, else the
+        shop's Messenger Page, else the web."""
+        return self.telegram(token) or self.in_app("messenger", token) or self.web(token)
 
     def describe(self, survey: Survey) -> dict[str, Any]:
         """A survey as the ingest API reports it."""
@@ -45,6 +46,7 @@ class SurveyLinks:
             "skip_reason": survey.skip_reason,
             "scheduled_for": survey.scheduled_for.isoformat() if survey.scheduled_for else None,
             "telegram_link": self.telegram(survey.token),
+            "messenger_link": self.in_app("messenger", survey.token),
             "web_link": self.web(survey.token),
             "qr_code": self.qr_code(survey.token),
         }

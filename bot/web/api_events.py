@@ -26,6 +26,7 @@ class SurveyOut(BaseModel):
     skip_reason: str | None
     scheduled_for: str | None
     telegram_link: str | None
+    messenger_link: str | None = None  # m.me/<page>?ref=<token>, when the Page is on
     web_link: str
     qr_code: str
 

@@ -7,6 +7,7 @@ import pytest
 
 from bot.storage.database import Database
 from tests.e2e.process import SurveybotProcess
+from tests.fakes.messenger import FakeMessenger
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
 
@@ -95,4 +96,27 @@ def staff_on_telegram_customers_on_zalo(
         "SURVEYBOT_SUPPORT_LOCALE": "en",
         "SURVEYBOT_API_KEYS": api_key,
         "SURVEYBOT_TIMER_TICK_SECONDS": "0.2",
+    }
+
+
+@pytest.fixture
+async def messenger() -> AsyncIterator[FakeMessenger]:
+    async with FakeMessenger() as fake:
+        yield fake
+        assert fake.policy_violations == [], f"sent against Meta's policy: {fake.policy_violations}"
+        # Outside the window (10/2018278) and "not available" (551) are Meta's answers to
+        # valid requests, provoked on purpose; anything else means the bot sent something
+        # invalid.
+        invalid = [r for r in fake.rejected if r.code not in (10, 551)]
+        assert invalid == [], f"the bot sent what Meta refuses: {invalid}"
+
+
+def messenger_settings(messenger: FakeMessenger) -> dict[str, str]:
+    """The settings that put a surveybot on the fake Graph API."""
+    return {
+        "SURVEYBOT_MESSENGER_PAGE_ID": messenger.page_id,
+        "SURVEYBOT_MESSENGER_PAGE_TOKEN": messenger.page_token,
+        "SURVEYBOT_MESSENGER_APP_SECRET": messenger.app_secret,
+        "SURVEYBOT_MESSENGER_VERIFY_TOKEN": messenger.verify_token,
+        "SURVEYBOT_MESSENGER_API_URL": messenger.base_url,
     }

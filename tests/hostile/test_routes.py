@@ -28,7 +28,13 @@ from tests.http_client import API_KEY
 from tests.web.dashboard_client import csrf_of, runtime_of, signed_in_as
 
 ZALO = {"zalo_app_id": "4291763606161179100", "zalo_app_secret": "s", "zalo_oa_secret": "o"}
-SETTINGS: dict[str, Any] = {"dashboard": True, "demo": True, **WEBHOOK, **ZALO}
+MESSENGER = {
+    "messenger_page_id": "104857600000001",
+    "messenger_page_token": "page-token",
+    "messenger_app_secret": "app-secret",
+    "messenger_verify_token": "verify-token",
+}
+SETTINGS: dict[str, Any] = {"dashboard": True, "demo": True, **WEBHOOK, **ZALO, **MESSENGER}
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK["telegram_webhook_secret"]}
 
@@ -90,6 +96,9 @@ ROUTES: dict[tuple[str, str], Surface] = {
     ("POST", "/telegram/webhook"): Surface(body="update", caller="telegram"),
     # Unsigned, as every attempt here is: refused before the body is read (401).
     ("POST", "/zalo/webhook"): Surface(body="json", fields=("event_name", "timestamp")),
+    # The handshake takes any query (403 unless it is ours); events are signed, so 401.
+    ("GET", "/messenger/webhook"): Surface(query=("hub.mode", "hub.verify_token", "hub.challenge")),
+    ("POST", "/messenger/webhook"): Surface(body="json", fields=("object", "entry")),
 }
 
 # Text that a caller can put anywhere: in a path segment, a query value, a form or JSON field.

@@ -43,6 +43,7 @@ async def test_a_new_event_schedules_a_survey_two_hours_later(world):
         "skip_reason": None,
         "scheduled_for": "2026-11-20T03:00:00+00:00",
         "telegram_link": f"https://t.me/surveybot_test_bot?start={token}",
+        "messenger_link": None,  # the Page is not connected here
         "web_link": f"http://shop.test/s/{token}",
         "qr_code": f"http://shop.test/qr/{token}.png",
     }

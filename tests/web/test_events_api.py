@@ -129,8 +129,9 @@ async def test_a_qr_code_can_open_the_web_chat(client):
     expected = io.BytesIO()
     segno.make(survey["web_link"], error="m").save(expected, kind="png", scale=8, border=4)
     assert web.status_code == 200 and web.content == expected.getvalue()
-    # No bot here: a Telegram code cannot be made, and a made-up target is named.
+    # No bot nor Page here: those codes cannot be made, and a made-up target is named.
     assert (await client.get(path, params={"to": "telegram"})).status_code == 404
+    assert (await client.get(path, params={"to": "messenger"})).status_code == 404
     wrong = await client.get(path, params={"to": "fax"})
     assert wrong.status_code == 422 and "to" in wrong.text
 
@@ -169,3 +170,21 @@ async def test_fifty_identical_requests_at_once_make_one_survey(client):
     )
     assert sorted(r.status_code for r in responses) == [200] * 49 + [202]
     assert len({r.text for r in responses}) == 1
+
+
+async def test_with_the_page_connected_a_code_opens_the_survey_in_messenger(make_client):
+    client = await make_client(
+        ManualClock(NOW),
+        messenger_page_id="104857600000001",
+        messenger_page_token="t",
+        messenger_app_secret="a",
+        messenger_verify_token="v",
+    )
+    survey = (await client.post("/api/v1/events", json=event(), headers=AUTH)).json()["surveys"][0]
+    token = survey["web_link"].rsplit("/", 1)[1]
+    assert survey["messenger_link"] == f"https://m.me/104857600000001?ref={token}"
+    path = survey["qr_code"].replace("https://surveys.shop.test", "")
+    auto = await client.get(path)  # no Telegram bot: the Page's chat
+    expected = io.BytesIO()
+    segno.make(survey["messenger_link"], error="m").save(expected, kind="png", scale=8, border=4)
+    assert auto.status_code == 200 and auto.content == expected.getvalue()

@@ -31,7 +31,8 @@ _UNKNOWN = "no survey has this link"
             410,
             422,
             notes={
-                404: "No survey has this link, or `to=telegram` while the bot is off.",
+                404: "No survey has this link, or `to=telegram` / `to=messenger` while "
+                "that channel is off.",
                 410: "The survey is closed: completed, expired or stopped.",
             },
         ),
@@ -41,11 +42,12 @@ _UNKNOWN = "no survey has this link"
 async def survey_qr_code(
     token: str,
     request: Request,
-    to: Literal["auto", "telegram", "web"] = Query(
+    to: Literal["auto", "telegram", "messenger", "web"] = Query(
         "auto",
         description="What the code opens: `web` (the chat page, for the bill or a table "
-        "where not everyone has Telegram), `telegram`, or `auto`: Telegram when the bot is "
-        "on, else the web.",
+        "where not everyone has Telegram), `telegram`, `messenger` (the Page's chat, an "
+        "m.me link), or `auto`: Telegram when the bot is on, else Messenger when the Page "
+        "is, else the web.",
     ),
 ) -> Response:
     services = chat_services_of(request)
@@ -57,9 +59,15 @@ async def survey_qr_code(
     if state is LinkState.CLOSED:
         raise HTTPException(410, "this survey is closed")
     links = services.links
-    target = {"auto": links.preferred, "web": links.web, "telegram": links.telegram}[to](token)
+    target = (
+        links.preferred(token)
+        if to == "auto"
+        else links.web(token)
+        if to == "web"
+        else links.in_app(to, token)
+    )
     if target is None:
-        raise HTTPException(404, "the Telegram channel is off (SURVEYBOT_TELEGRAM_TOKEN)")
+        raise HTTPException(404, f"the {to.capitalize()} channel is off")
     buffer = io.BytesIO()
     segno.make(target, error="m").save(buffer, kind="png", scale=8, border=4)
     return Response(

@@ -1,0 +1,131 @@
+"""Delivers outbox messages through Messenger's Send API and translates Meta's errors.
+
+A message's choices become quick replies whose payload is their label: a tap posts the
+title as the customer's message (with the payload), so the chat shows what they chose (a
+sent message cannot be edited), and the conversation service takes a label of the open
+question as that choice. A link becomes a button template (a web_url button) when the text
+is short enough for one and there are no choices, else it is written under the text. A
+photo is not sent: its text goes alone.
+
+Everything goes as messaging_type RESPONSE, which Meta allows only inside the 24-hour
+window: the channel choice sends only there (bot.messaging.routing), and a contact whose
+window we have not seen is tried and refused (10/2018278, OutsideWindow) rather than
+tagged. A staff reply on a case goes tagged HUMAN_AGENT when the Page has that permission
+(SURVEYBOT_MESSENGER_HUMAN_AGENT): Meta allows it for replies a person typed.
+
+Errors (docs/channels/messenger.md has the sources): 10/2018278 and 2018278 outside the
+window -> OutsideWindow; 551 person not available, 10 without subcode (no permission to
+message them), 200/1545041 and 2018001 no such user -> Unreachable; 4, 17, 32, 613 rate
+limits -> RetryLater for the whole channel; 190 the Page token is invalid -> RetryLater
+(said loudly: the shop must give a new token); 1200 and 5xx, network errors, timeouts ->
+TransientFailure; 100 and anything else -> Rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.channels.messenger import CHANNEL
+from bot.channels.messenger.capabilities import (
+    BUTTON_TEMPLATE_TEXT_LIMIT,
+    MESSENGER,
+)
+from bot.channels.messenger.client import GraphClient, GraphError, GraphUnavailable
+from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
+from bot.messaging.channel import Delivery
+from bot.messaging.message import OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+OUTSIDE_WINDOW_SUBCODE = 2018278
+UNAVAILABLE = 551
+NO_USER = (2018001, 1545041)
+RATE_LIMITS = (4, 17, 32, 613)
+TOKEN_INVALID = 190
+TEMPORARY = 1200
+RATE_LIMIT_PAUSE = 60.0
+TOKEN_PAUSE = 300.0
+
+
+class MessengerSender:
+    name = CHANNEL
+    capabilities = MESSENGER
+
+    def __init__(self, client: GraphClient, *, human_agent: bool = False) -> None:
+        self.client = client
+        self.human_agent = human_agent
+
+    def is_group(self, address: str) -> bool:
+        return False  # a Page writes to people only
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        if delivery.kind == "edit":
+            raise Rejected("Messenger cannot edit a sent message")
+        message = OutgoingMessage.from_payload(delivery.payload)
+        body = send_body(delivery.address, message, human_agent=self.human_agent)
+        try:
+            return await self.client.send(body)
+        except GraphUnavailable as exc:
+            raise TransientFailure(str(exc)) from None
+        except GraphError as exc:
+            raise _translated(exc) from None
+
+
+def send_body(psid: str, message: OutgoingMessage, *, human_agent: bool = False) -> dict[str, Any]:
+    """The Send API request for `message` to the Page-scoped id `psid`."""
+    body: dict[str, Any] = {"recipient": {"id": psid}, "message": message_object(message)}
+    if human_agent and message.case_id is not None:
+        body["messaging_type"] = "MESSAGE_TAG"
+        body["tag"] = "HUMAN_AGENT"
+    else:
+        body["messaging_type"] = "RESPONSE"
+    return body
+
+
+def message_object(message: OutgoingMessage) -> dict[str, Any]:
+    text = message.text
+    link = message.link
+    if link is not None and not message.choices and len(text) <= BUTTON_TEMPLATE_TEXT_LIMIT:
+        return {
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "button",
+                    "text": text,
+                    "buttons": [{"type": "web_url", "url": link.url, "title": link.label}],
+                },
+            }
+        }
+    if link is not None:
+        text = f"{text}\n{link.label}: {link.url}"
+    body: dict[str, Any] = {"text": text}
+    replies = [
+        {"content_type": "text", "title": choice.label, "payload": choice.label}
+        for row in message.choices
+        for choice in row
+    ]
+    if replies:
+        body["quick_replies"] = replies
+    return body
+
+
+def _translated(exc: GraphError) -> Exception:
+    if exc.subcode == OUTSIDE_WINDOW_SUBCODE or exc.code == OUTSIDE_WINDOW_SUBCODE:
+        return OutsideWindow(f"outside the 24-hour window ({exc})")
+    if exc.code == UNAVAILABLE or exc.subcode in NO_USER or exc.code in NO_USER:
+        return Unreachable(f"this person is not available on Messenger ({exc})")
+    if exc.code == 10:  # no permission to message them, not a window: they cannot be reached
+        return Unreachable(f"the Page may not message this person ({exc})")
+    if exc.code in RATE_LIMITS:
+        return RetryLater(RATE_LIMIT_PAUSE, f"Meta's rate limit ({exc})", whole_channel=True)
+    if exc.code == TOKEN_INVALID:
+        log.error(
+            "Messenger: Meta refused the Page access token (%s); set a new "
+            "SURVEYBOT_MESSENGER_PAGE_TOKEN (docs/channels/messenger.md)",
+            exc,
+        )
+        return RetryLater(TOKEN_PAUSE, f"the Page token is refused ({exc})", whole_channel=True)
+    if exc.code == TEMPORARY:
+        return TransientFailure(str(exc))
+    return Rejected(str(exc))

@@ -1,0 +1,189 @@
+"""/messenger/webhook: Meta's verification handshake (GET) and the Page's events (POST).
+
+GET: `hub.mode=subscribe` with our verify token is answered with `hub.challenge`, anything
+else 403. POST: the signature comes first: `X-Hub-Signature-256` is `sha256=` + the
+HMAC-SHA256 (hex) of the raw body with the app secret; missing -> 401, wrong -> 403, and
+nothing changes. Then the body must be a JSON object of a Page (400). Entries may be
+batched, each with several events; an event already handled (same `mid`, or the same
+postback or referral of one person at one time: Meta re-sends what was not answered 200
+within 20 seconds) changes nothing. Handling only writes to the database, so the answer
+is fast.
+
+Events: a message (an answer, a tapped quick reply, a message on a case), a postback (Get
+Started, with the m.me link's `ref` when it came through one), a referral (an m.me link
+opened in an existing chat); echoes of our own messages, deliveries and reads are ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse
+
+from bot.channels.messenger import CHANNEL
+from bot.storable_text import without_nul
+from bot.storage.once import EventNotHandled
+from bot.surveys.conversation import Contact
+
+if TYPE_CHECKING:
+    from bot.channels.messenger.connection import MessengerConnection
+
+router = APIRouter()
+
+SIGNATURE_HEADER = b"x-hub-signature-256"
+GET_STARTED = "GET_STARTED"  # the Get Started button's payload (set in the Page's profile)
+ID_LIMIT = 120  # kept as is up to this; a longer id is kept as its digest
+REF_LIMIT = 200
+
+
+def signature(app_secret: str, raw_body: bytes) -> str:
+    digest = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def _connection(request: Request) -> MessengerConnection:
+    messenger: MessengerConnection | None = request.app.state.services.connections.get(CHANNEL)
+    if messenger is None:
+        raise HTTPException(404, "the Messenger channel is off")
+    return messenger
+
+
+@router.get("/messenger/webhook", include_in_schema=False)
+async def verify(request: Request) -> PlainTextResponse:
+    messenger = _connection(request)
+    query = request.query_params
+    token = query.get("hub.verify_token") or ""
+    challenge = query.get("hub.challenge") or ""
+    matches = hmac.compare_digest(token.encode(), messenger.verify_token.encode())
+    if query.get("hub.mode") != "subscribe" or not matches or not challenge:
+        raise HTTPException(403, "not a verification request with our verify token")
+    return PlainTextResponse(challenge[:REF_LIMIT])
+
+
+@router.post("/messenger/webhook", include_in_schema=False)
+async def events(request: Request) -> dict[str, Any]:
+    messenger = _connection(request)
+    given = dict(request.scope["headers"]).get(SIGNATURE_HEADER)
+    if not given:
+        raise HTTPException(401, "unsigned: X-Hub-Signature-256 is missing")
+    raw = await request.body()
+    expected = signature(messenger.app_secret, raw)
+    if not hmac.compare_digest(given, expected.encode()):
+        raise HTTPException(403, "wrong signature")
+    body = _page_events(raw)
+    messenger.saw_webhook()
+    try:
+        for entry in body.get("entry") or []:
+            for event in entry.get("messaging") or [] if isinstance(entry, dict) else []:
+                if isinstance(event, dict):
+                    await handle(messenger, event)
+    except EventNotHandled:
+        raise HTTPException(503, "not handled; retry") from None
+    return {"ok": True}
+
+
+def _page_events(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise HTTPException(400, "the body is not JSON") from None
+    if not isinstance(data, dict) or data.get("object") != "page":
+        raise HTTPException(400, "not a Messenger event: expected a Page's JSON object")
+    if not isinstance(data.get("entry") or [], list):
+        raise HTTPException(400, "not a Messenger event: entry is not a list")
+    return data
+
+
+async def handle(messenger: MessengerConnection, event: dict[str, Any]) -> None:
+    psid = _id(event.get("sender"))
+    if psid is None:
+        return
+    contact = Contact(CHANNEL, psid)
+    conversation = messenger.parts.conversation
+    when = event.get("timestamp")
+    moment = str(when) if isinstance(when, int) and not isinstance(when, bool) else None
+    message, postback, referral = (
+        event.get("message"),
+        event.get("postback"),
+        event.get("referral"),
+    )
+    if isinstance(message, dict) and not message.get("is_echo"):
+        mid = message.get("mid")
+        text = _reply_text(message)
+        if isinstance(mid, str) and mid and text is not None:
+            await messenger.once(
+                _key("mid", mid),
+                lambda: conversation.typed(contact, text, message_id=_key("mid", mid)),
+            )
+    elif isinstance(postback, dict) and moment is not None:
+        ref = _ref(postback.get("referral"))
+        payload = postback.get("payload")
+        work: Callable[[], Awaitable[None]] | None = None
+        if ref is not None:
+            work = _opened(conversation.open_link, contact, ref)
+        elif payload == GET_STARTED:
+            work = _walked_in(conversation.walk_in, contact)
+        elif isinstance(postback.get("title"), str):
+            title = without_nul(postback["title"])
+            work = _typed(conversation.typed, contact, title)
+        if work is not None:
+            await messenger.once(f"postback:{psid}:{moment}", work)
+    elif isinstance(referral, dict) and moment is not None:
+        ref = _ref(referral)
+        if ref is not None:
+            await messenger.once(
+                f"referral:{psid}:{moment}", _opened(conversation.open_link, contact, ref)
+            )
+
+
+def _reply_text(message: dict[str, Any]) -> str | None:
+    """A tapped quick reply's payload (our label), else the typed text."""
+    quick = message.get("quick_reply")
+    payload = quick.get("payload") if isinstance(quick, dict) else None
+    text = payload if isinstance(payload, str) and payload else message.get("text")
+    return without_nul(text) if isinstance(text, str) else None
+
+
+def _ref(referral: Any) -> str | None:
+    ref = referral.get("ref") if isinstance(referral, dict) else None
+    if not isinstance(ref, str) or not ref or len(ref) > REF_LIMIT:
+        return None
+    return ref
+
+
+def _id(holder: Any) -> str | None:
+    value = holder.get("id") if isinstance(holder, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        return None
+    return value if len(value) <= 64 else None
+
+
+def _key(kind: str, value: str) -> str:
+    if len(value) > ID_LIMIT or not value.isprintable():
+        value = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{kind}:{value}"
+
+
+def _opened(
+    open_link: Callable[[Contact, str], Awaitable[None]], contact: Contact, ref: str
+) -> Callable[[], Awaitable[None]]:
+    return lambda: open_link(contact, ref)
+
+
+def _walked_in(
+    walk_in: Callable[[Contact], Awaitable[None]], contact: Contact
+) -> Callable[[], Awaitable[None]]:
+    return lambda: walk_in(contact)
+
+
+def _typed(
+    typed: Callable[..., Awaitable[None]], contact: Contact, text: str
+) -> Callable[[], Awaitable[None]]:
+    return lambda: typed(contact, text)

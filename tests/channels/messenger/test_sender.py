@@ -1,0 +1,110 @@
+"""What a Messenger Send API request looks like, and how Meta's errors are read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.channels.messenger.client import GraphError, GraphUnavailable
+from bot.channels.messenger.sender import MessengerSender, send_body
+from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
+from bot.messaging.channel import Delivery
+from bot.messaging.message import Choice, ChoiceAction, Link, OutgoingMessage
+
+SCORES = tuple((Choice(str(n), ChoiceAction.ANSWER, str(n)),) for n in range(1, 6))
+
+
+def test_choices_become_quick_replies_that_send_their_label_back():
+    body = send_body("psid-1", OutgoingMessage("How was it?", SCORES))
+    assert body == {
+        "recipient": {"id": "psid-1"},
+        "messaging_type": "RESPONSE",
+        "message": {
+            "text": "How was it?",
+            "quick_replies": [
+                {"content_type": "text", "title": str(n), "payload": str(n)} for n in range(1, 6)
+            ],
+        },
+    }
+
+
+def test_a_link_is_a_button_template_when_it_fits_else_written_out():
+    link = Link("https://shop.test/s/abc", "Open the survey")
+    body = send_body("p", OutgoingMessage("Hi", link=link))
+    assert body["message"] == {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "button",
+                "text": "Hi",
+                "buttons": [
+                    {
+                        "type": "web_url",
+                        "url": "https://shop.test/s/abc",
+                        "title": "Open the survey",
+                    }
+                ],
+            },
+        }
+    }
+    with_choices = send_body("p", OutgoingMessage("Hi", SCORES, link=link))["message"]
+    assert with_choices["text"] == "Hi\nOpen the survey: https://shop.test/s/abc"
+    long = send_body("p", OutgoingMessage("x" * 700, link=link))["message"]
+    assert "attachment" not in long and long["text"].endswith("https://shop.test/s/abc")
+
+
+def test_a_staff_reply_is_tagged_human_agent_only_with_the_permission():
+    reply = OutgoingMessage("We are on it", case_id=3)
+    assert send_body("p", reply)["messaging_type"] == "RESPONSE"
+    tagged = send_body("p", reply, human_agent=True)
+    assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    survey_text = send_body("p", OutgoingMessage("How was it?"), human_agent=True)
+    assert survey_text["messaging_type"] == "RESPONSE"  # never a survey under a tag
+
+
+class FailingClient:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def send(self, body: dict[str, Any]) -> str:
+        raise self.error
+
+
+DELIVERY = Delivery(1, "send", "psid-1", OutgoingMessage("Hi").to_payload())
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        (GraphError(10, 2018278, "outside the allowed window"), OutsideWindow),
+        (GraphError(551, None, "This person isn't available right now"), Unreachable),
+        (GraphError(100, 2018001, "No matching user found"), Unreachable),
+        (GraphError(10, None, "no permission"), Unreachable),
+        (GraphError(613, None, "rate limit"), RetryLater),
+        (GraphError(4, None, "app rate limit"), RetryLater),
+        (GraphError(32, None, "page rate limit"), RetryLater),
+        (GraphError(190, 460, "token invalid"), RetryLater),
+        (GraphError(1200, None, "temporary"), TransientFailure),
+        (GraphError(100, None, "invalid parameter"), Rejected),
+        (GraphUnavailable("timeout"), TransientFailure),
+    ],
+)
+async def test_metas_errors_are_translated(error, raised):
+    sender = MessengerSender(FailingClient(error))  # type: ignore[arg-type]
+    with pytest.raises(raised):
+        await sender.deliver(DELIVERY)
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 190])
+async def test_a_rate_limit_or_a_refused_token_pauses_the_whole_channel(code):
+    sender = MessengerSender(FailingClient(GraphError(code, None, "limit")))  # type: ignore[arg-type]
+    with pytest.raises(RetryLater) as raised:
+        await sender.deliver(DELIVERY)
+    assert raised.value.whole_channel
+
+
+async def test_an_edit_is_never_attempted():
+    sender = MessengerSender(FailingClient(AssertionError()))  # type: ignore[arg-type]
+    with pytest.raises(Rejected, match="cannot edit"):
+        await sender.deliver(Delivery(1, "edit", "p", OutgoingMessage("x").to_payload(), "m1"))
