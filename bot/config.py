@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         description="Base URL customers and shops reach (links, QR codes); default "
         "http://HOST:PORT.",
     )
+    privacy_url: str | None = Field(
+        default=None,
+        description="The shop's privacy page, which Messenger's feedback template links to; "
+        "leave out for the one surveybot serves at SURVEYBOT_PUBLIC_URL + /privacy.",
+    )
     api_keys: SecretStr | None = Field(
         default=None, description="Comma-separated Bearer keys for the ingest API."
     )
@@ -340,6 +345,10 @@ class Settings(BaseSettings):
             return self.public_url.rstrip("/")
         host = f"[{self.http_host}]" if ":" in self.http_host else self.http_host
         return f"http://{host}:{self.http_port}"
+
+    @property
+    def privacy_page(self) -> str:
+        return self.privacy_url or f"{self.base_url}/privacy"
 
     @property
     def telegram_enabled(self) -> bool:

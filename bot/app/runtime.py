@@ -163,7 +163,9 @@ def assemble(
         settings, db, clock, senders, limiters or rate_limiters(settings, senders), fallback
     )
     links = SurveyLinks(settings.base_url, start_links or _start_links(connected))
-    runner = SurveyRunner(flows, presenter, clock, writer, web_link=links.web)
+    runner = SurveyRunner(
+        flows, presenter, clock, writer, web_link=links.web, privacy_url=settings.privacy_page
+    )
     cards = CaseCards(files.texts, support_config(settings))
     cases = CaseService(db, runner, clock, outbox, cards, cards.config)
     relay = CaseRelay(db, cases, cards, clock, outbox)

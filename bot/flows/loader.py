@@ -113,6 +113,9 @@ _FIELD_FIXES = {
     "locales": "list language codes like [vi, en]; the first is the default",
     "sample": "use a share between 0 and 1, e.g. 0.25 for a quarter of the events",
     "on": "use an event type like order.delivered",
+    "template": 'give the id of a template approved in Zalo\'s console: digits, e.g. "123456"',
+    "[key]": "in texts a language code (vi, en); in zalo.template_data a template "
+    "parameter's name as in Zalo's console (letters, digits and _)",
 }
 
 

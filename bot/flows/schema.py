@@ -358,6 +358,17 @@ class ZaloKeys(_Strict):
     )
 
 
+class MessengerKeys(_Strict):
+    """Messenger's part of a flow."""
+
+    feedback_template: bool = Field(
+        default=False,
+        description="Outside the 24-hour window (up to 7 days after the customer last "
+        "wrote), send Meta's Customer Feedback Template for the first question, which must "
+        "be a csat, nps or ces one.",
+    )
+
+
 class Flow(_Strict):
     """A survey conversation."""
 
@@ -382,6 +393,9 @@ class Flow(_Strict):
     zalo: ZaloKeys | None = Field(
         default=None, description="A Zalo template that starts the survey (docs/flows.md)."
     )
+    messenger: MessengerKeys | None = Field(
+        default=None, description="Meta's feedback template for Messenger (docs/flows.md)."
+    )
     steps: list[Step] = Field(min_length=1)
     # Set by the loader from the file's content, never written by authors.
     version: str = Field(default="", exclude=True, json_schema_extra={"readOnly": True})
@@ -392,6 +406,17 @@ class Flow(_Strict):
         if channels is not None and len(set(channels)) != len(channels):
             raise ValueError("a channel is listed twice; list each once, preferred first")
         return channels
+
+    @model_validator(mode="after")
+    def _feedback_template_asks_a_score(self) -> Flow:
+        if self.messenger is not None and self.messenger.feedback_template:
+            first = self.steps[0]
+            if not isinstance(first, ScaleStep):
+                raise ValueError(
+                    "messenger.feedback_template asks the flow's first question, so it must "
+                    f"be a csat, nps or ces step; {first.id!r} is a {first.kind.value} step"
+                )
+        return self
 
     @field_validator("locales")
     @classmethod

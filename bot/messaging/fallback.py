@@ -134,9 +134,26 @@ class DeliveryFallback:
                 survey.status = SessionStatus.FAILED.value
                 survey.updated_at = now
             return
-        for message in await tx.outbox.pending_for_address(failed.channel, failed.address):
-            await tx.outbox.cancel_if_pending(message.id)
+        cancelled = [
+            message
+            for message in await tx.outbox.pending_for_address(failed.channel, failed.address)
+            if await tx.outbox.cancel_if_pending(message.id)
+        ]
+        await self._keep_on_web_pages(tx, [failed, *cancelled])
         for survey in await tx.surveys.open_for_customer(customer_id):
             if survey.channel == failed.channel:
                 survey.channel = None  # left to its web link until it expires
                 survey.updated_at = now
+
+    async def _keep_on_web_pages(self, tx: UnitOfWork, messages: list[OutboxMessage]) -> None:
+        """A survey's texts that no chat took now (its thanks, an apology) are kept on
+        its web page, where its link leads; its questions the page shows by itself."""
+        for message in messages:
+            if message.kind != "send" or message.survey_id is None:
+                continue
+            text = OutgoingMessage.from_payload(message.payload)
+            if text.choices or text.visit is not None:
+                continue
+            survey = await tx.surveys.get(message.survey_id)
+            if survey is not None:
+                await self.outbox.on_web_page(tx, survey, text)

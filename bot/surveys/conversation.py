@@ -53,6 +53,10 @@ class TemplateRating:
     stars: int
     reasons: tuple[str, ...] = ()
     note: str = ""
+    scale: tuple[int, int] = (1, 5)
+    # Zalo's rating is the whole form: when nobody can be asked more, the survey ends with
+    # it. Meta's asks one question: the rest waits for the customer to write back.
+    ends_survey: bool = True
 
 
 @dataclass(frozen=True)
@@ -310,7 +314,12 @@ class ConversationService:
                 flow_id=survey.flow_id,
             )
             event = Rated(
-                visit, rating.stars, rating.reasons, rating.note, conclude=reachable is None
+                visit,
+                rating.stars,
+                rating.reasons,
+                rating.note,
+                conclude=reachable is None and rating.ends_survey,
+                scale=rating.scale,
             )
             try:
                 await self.runner.apply(tx, survey, customer, event)

@@ -101,17 +101,19 @@ class StopSurvey:
 
 @dataclass(frozen=True)
 class Rated:
-    """A channel's rating template was answered (Zalo's service rating): `stars` (1-5)
-    answer question `visit`, a 1-5 scale; the first of `reasons` that names an option
-    answers the next choice question, `note` the next text question. `conclude`: the
-    customer cannot be asked anything else now, so the questions it does not answer are
-    passed over unasked, to the end step (its escalation and reward included)."""
+    """A channel's rating template was answered (Zalo's service rating, Meta's feedback
+    form): `stars` answer question `visit`, a scale question of the form's `scale`; the
+    first of `reasons` that names an option answers the next choice question, `note` the
+    next text question. `conclude`: the customer cannot be asked anything else now, so
+    the questions it does not answer are passed over unasked, to the end step (its
+    escalation and reward included)."""
 
     visit: int
     stars: int
     reasons: tuple[str, ...] = ()
     note: str = ""
     conclude: bool = False
+    scale: tuple[int, int] = (1, 5)  # what the form rated on (Meta's: the question's own)
 
 
 Input = Pressed | Typed | SkipStep | StopSurvey | Rated
@@ -208,11 +210,14 @@ def handle(flow: Flow, state: SessionState, event: Input) -> Transition:
 
 
 def _rated(flow: Flow, state: SessionState, step: QuestionStep, event: Rated) -> Transition:
-    if not isinstance(step, ScaleStep) or step.scale != (1, 5):
-        raise StaleAnswer(f"a rating answers a 1-5 question; this survey is at {step.id!r}")
+    low, high = event.scale
+    if not isinstance(step, ScaleStep) or step.scale != event.scale:
+        raise StaleAnswer(
+            f"a rating answers a {low}-{high} question; this survey is at {step.id!r}"
+        )
     stars = parse_pressed(step, str(event.stars))
     if isinstance(stars, Invalid):
-        raise StaleAnswer(f"a rating of {event.stars} stars is not 1-5")
+        raise StaleAnswer(f"a rating of {event.stars} is not {low}-{high}")
     reasons, note = list(event.reasons), event.note.strip()
     transition = _accept(flow, state, step, stars)
     records = [a for a in transition.actions if isinstance(a, Record)]

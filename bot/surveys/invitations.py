@@ -1,27 +1,68 @@
 """The templates a survey's first question carries for channels that may not write first.
 
-A flow names them per channel (`zalo: {template, template_data}`, docs/flows.md); here
-each parameter is filled from the field it names, so the channel only has to send it. Zalo
-refuses an empty parameter, so a field the survey does not know (a customer without a
-name) is sent as MISSING.
+A flow names them per channel (docs/flows.md), and here they are filled in, so the channel
+only has to send them:
+- `zalo: {template, template_data}`: each parameter from the field it names. Zalo refuses
+  an empty parameter, so a field the survey does not know (a customer without a name) is
+  sent as MISSING.
+- `messenger: {feedback_template: true}`: Meta's Customer Feedback Template for the first
+  (scored) question, its texts in the survey's language, a free-text follow-up when the
+  flow asks for a comment, the shop's privacy page, and open as long as Meta allows (7
+  days) or the survey lasts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from bot.flows.schema import Flow
+from bot.flows.schema import Flow, ScaleStep, StepKind
 from bot.messaging.message import Invitation
 
 MISSING = "-"
+FEEDBACK_TEMPLATE = "customer_feedback"
+FEEDBACK_DAYS = (1, 7)  # Meta's expires_in_days
+
+Phrase = Callable[[str], str]  # a phrase's name -> its text in the survey's language
 
 
-def invitations_for(flow: Flow, context: dict[str, Any]) -> tuple[Invitation, ...]:
+def invitations_for(
+    flow: Flow, context: dict[str, Any], phrase: Phrase, privacy_url: str
+) -> tuple[Invitation, ...]:
     """`context`: the survey's template context (customer, order, survey)."""
-    if flow.zalo is None:
-        return ()
-    data = tuple((param, _field(context, path)) for param, path in flow.zalo.template_data.items())
-    return (Invitation("zalo", flow.zalo.template, data),)
+    invitations: list[Invitation] = []
+    if flow.zalo is not None:
+        data = tuple(
+            (param, _field(context, path)) for param, path in flow.zalo.template_data.items()
+        )
+        invitations.append(Invitation("zalo", flow.zalo.template, data))
+    if flow.messenger is not None and flow.messenger.feedback_template:
+        invitations.append(_feedback_template(flow, phrase, privacy_url))
+    return tuple(invitations)
+
+
+def _feedback_template(flow: Flow, phrase: Phrase, privacy_url: str) -> Invitation:
+    first = flow.first_step
+    assert isinstance(first, ScaleStep), "the flow schema checks it"
+    data = [
+        ("question", first.kind.value),
+        ("title", phrase("feedback_title").strip()),
+        ("subtitle", phrase("feedback_subtitle").strip()),
+        ("button_title", phrase("feedback_button").strip()),
+        ("privacy_url", privacy_url),
+        ("expires_in_days", str(_days(flow))),
+    ]
+    if any(step.kind == StepKind.TEXT for step in flow.steps):
+        data.append(("follow_up", phrase("feedback_placeholder").strip()))
+    return Invitation("messenger", FEEDBACK_TEMPLATE, tuple(data))
+
+
+def _days(flow: Flow) -> int:
+    """As long as the survey stays open, within Meta's 1 to 7 days."""
+    expire = flow.trigger.expire if flow.trigger is not None else None
+    days = expire // timedelta(days=1) if expire is not None else FEEDBACK_DAYS[1]
+    return max(FEEDBACK_DAYS[0], min(FEEDBACK_DAYS[1], days))
 
 
 def _field(context: dict[str, Any], path: str) -> str:
@@ -35,4 +76,9 @@ def _field(context: dict[str, Any], path: str) -> str:
 
 def invited_by(flow: Flow) -> frozenset[str]:
     """The channels `flow`'s first question carries an invitation for."""
-    return frozenset({"zalo"}) if flow.zalo is not None else frozenset()
+    channels: set[str] = set()
+    if flow.zalo is not None:
+        channels.add("zalo")
+    if flow.messenger is not None and flow.messenger.feedback_template:
+        channels.add("messenger")
+    return frozenset(channels)

@@ -67,14 +67,17 @@ class SurveyRunner:
         outbox: OutboxWriter,
         hooks: Sequence[SurveyHook] = (),
         web_link: Callable[[str], str] | None = None,
+        privacy_url: str = "/privacy",
     ) -> None:
-        """`web_link`: a survey token -> its web chat's address (SurveyLinks.web)."""
+        """`web_link`: a survey token -> its web chat's address (SurveyLinks.web);
+        `privacy_url`: the shop's privacy page (a platform's template links to it)."""
         self.flows = flows
         self.presenter = presenter
         self.clock = clock
         self.outbox = outbox
         self.hooks = list(hooks)
         self.web_link = web_link or (lambda token: f"/s/{token}")
+        self.privacy_url = privacy_url
 
     async def load(self, tx: UnitOfWork, survey: Survey) -> tuple[Flow, SessionState]:
         """The flow version and the state a survey is in (resumable after any restart)."""
@@ -285,7 +288,16 @@ class SurveyRunner:
         )
         # The first question opens the survey: where the channel may not write first, the
         # flow's template goes instead (bot.surveys.invitations).
-        invitations = invitations_for(flow, context) if visit == 1 else ()
+        invitations = (
+            invitations_for(
+                flow,
+                context,
+                lambda name: self.presenter.texts.phrase(name, survey.locale),
+                self.privacy_url,
+            )
+            if visit == 1
+            else ()
+        )
         message = OutgoingMessage(text, buttons, survey.id, visit, invitations=invitations)
         await self._close_question(tx, survey, customer)  # one live copy of a question at most
         survey.question_outbox_id = await self.emit(tx, survey, customer, message, priority)

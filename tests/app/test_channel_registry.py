@@ -143,7 +143,12 @@ async def test_a_registered_channel_is_connected_and_joined_to_the_services(
     assert runtime.channels["tight"] is plugin.connection.sender
     assert runtime.connections["tight"] is plugin.connection
     assert plugin.connection.runtime is runtime
-    assert runtime.channel_states() == {"telegram": "off", "zalo": "off", "tight": "webhook"}
+    assert runtime.channel_states() == {
+        "telegram": "off",
+        "zalo": "off",
+        "messenger": "off",
+        "tight": "webhook",
+    }
     assert runtime.links.in_app("tight", "tok") == "https://tight.example/open?ref=tok"
     await runtime.db.dispose()
 

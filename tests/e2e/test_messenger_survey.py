@@ -5,6 +5,8 @@ changes nothing, and a 551 moves the survey to the customer's next contact."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.storage.models import AnswerRow, Contact, InboundMessage, Survey
+from bot.storage.models import AnswerRow, Case, Contact, InboundMessage, OutboxMessage, Survey
 from bot.surveys.engine import SessionStatus
 from tests.e2e.conftest import messenger_settings
 from tests.e2e.process import SurveybotProcess
@@ -180,3 +182,105 @@ async def test_a_person_not_available_moves_the_survey_to_their_next_contact(
     async with db.reading() as tx:
         marked = await tx.session.scalar(select(Contact).where(Contact.channel == "messenger"))
     assert marked is not None and marked.unreachable_at is not None
+
+
+FEEDBACK_FLOW = """
+id: quick_nps
+name: NPS after delivery
+default: true
+locales: [vi, en]
+messenger:
+  feedback_template: true
+trigger:
+  on: order.delivered
+  delay: 1s
+  expire: 3d
+steps:
+  - id: nps
+    kind: nps
+    text: {vi: "Bạn có giới thiệu chúng tôi không?", en: "Would you recommend us?"}
+  - id: comment
+    kind: text
+    optional: true
+    text: {vi: "Bạn muốn nhắn gì thêm?", en: "Anything else?"}
+  - id: thanks
+    kind: end
+    text: {vi: "Cảm ơn bạn!", en: "Thank you!"}
+    escalate: {when: "nps <= 6", sla: 4h}
+"""
+
+
+@pytest.fixture
+async def feedback_shop(
+    messenger: FakeMessenger, database_url: str, tmp_path: Path
+) -> AsyncIterator[SurveybotProcess]:
+    flows = tmp_path / "feedback_flows"
+    flows.mkdir()
+    (flows / "quick_nps.yaml").write_text(FEEDBACK_FLOW, encoding="utf-8")
+    process = SurveybotProcess(
+        tmp_path,
+        {
+            **messenger_settings(messenger),
+            "SURVEYBOT_DATABASE_URL": database_url,
+            "SURVEYBOT_FLOWS_DIR": str(flows),
+            "SURVEYBOT_API_KEYS": KEY,
+            "SURVEYBOT_TIMER_TICK_SECONDS": "0.2",
+            "SURVEYBOT_PUBLIC_URL": "https://shop.example",
+        },
+    )
+    messenger.webhook_url = f"{process.url}/messenger/webhook"
+    await process.start()
+    yield process
+    await process.stop()
+
+
+async def test_outside_the_window_the_feedback_template_asks_and_its_answer_is_stored(
+    feedback_shop, messenger, db
+):
+    messenger.add_user(LAN)
+    messenger.interacted(LAN, at=time.time() - 2 * 86400)  # wrote two days ago
+    contact = [{"channel": "messenger", "address": LAN}]
+    await delivered(feedback_shop, "SO-5", {"id": "C-5", "contacts": contact})
+    form = await messenger.wait_for(
+        lambda fake: next((m for m in fake.messages(LAN) if m.tag == "CUSTOMER_FEEDBACK"), None),
+        timeout=20,
+    )
+    payload = form.body["message"]["attachment"]["payload"]
+    (question,) = payload["feedback_screens"][0]["questions"]
+    assert question["type"] == "nps" and "follow_up" in question
+    assert payload["business_privacy"]["url"] == "https://shop.example/privacy"
+    assert payload["expires_in_days"] == 3  # as long as the survey stays open
+    assert [(r.code, r.subcode) for r in messenger.rejected] == [(10, 2018278)]  # question first
+
+    messenger.user_submits_feedback(LAN, form.message_id, 3, comment="Hàng tới trễ")
+    for _ in range(100):
+        async with db.reading() as tx:
+            survey = await tx.session.scalar(select(Survey))
+            cases = await tx.session.scalar(select(func.count()).select_from(Case))
+        if survey.status == SessionStatus.COMPLETED and cases:
+            break
+        await asyncio.sleep(0.1)
+    assert await answers(db, survey.id) == {"nps": 3, "comment": "Hàng tới trễ"}
+    assert cases == 1  # a detractor: the case follows
+    messenger.redeliver()  # Meta re-sends the answer: nothing changes
+    await messenger.wait_for_deliveries()
+    assert await answers(db, survey.id) == {"nps": 3, "comment": "Hàng tới trễ"}
+    # No chat takes the thanks and the apology now: they wait on the survey's web page.
+    for _ in range(100):
+        async with db.reading() as tx:
+            kept = (
+                (
+                    await tx.session.execute(
+                        select(OutboxMessage).where(
+                            OutboxMessage.channel == "web", OutboxMessage.survey_id == survey.id
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        texts = [row.payload["text"] for row in kept]
+        if len(texts) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    assert any("Cảm ơn" in text for text in texts) and any("xin lỗi" in text for text in texts)

@@ -147,7 +147,7 @@ async def test_without_a_token_it_still_serves_and_says_so(surveybot, database_u
     process = await surveybot(SURVEYBOT_TELEGRAM_TOKEN="").start()
     async with httpx.AsyncClient() as client:
         health = (await client.get(f"{process.url}/healthz")).json()
-    assert health["channels"] == {"telegram": "off", "zalo": "off"}
+    assert health["channels"] == {"telegram": "off", "zalo": "off", "messenger": "off"}
     assert "Telegram  off (set SURVEYBOT_TELEGRAM_TOKEN" in process.log()
     assert await process.stop() == 0
 

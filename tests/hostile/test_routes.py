@@ -91,6 +91,7 @@ ROUTES: dict[tuple[str, str], Surface] = {
         path={"token": "token"}, body="form", fields=("action", "visit", "value", "text")
     ),
     ("GET", "/demo"): Surface(),
+    ("GET", "/privacy"): Surface(query=("lang",)),
     ("GET", "/qr/{token}.png"): Surface(path={"token": "token"}, query=("to",)),
     ("GET", "/cases"): Surface(query=("status",)),
     ("POST", "/telegram/webhook"): Surface(body="update", caller="telegram"),

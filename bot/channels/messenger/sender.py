@@ -7,7 +7,12 @@ question as that choice. A link becomes a button template (a web_url button) whe
 is short enough for one and there are no choices, else it is written under the text. A
 photo is not sent: its text goes alone.
 
-Everything goes as messaging_type RESPONSE, which Meta allows only inside the 24-hour
+A survey's first question may carry the flow's feedback template (an Invitation): when
+Meta refuses the question as outside the 24-hour window, the Customer Feedback Template
+goes instead, tagged CUSTOMER_FEEDBACK (Meta allows that up to 7 days after the person's
+last message), its question id our tracking id, so the answer names its survey.
+
+Everything else goes as messaging_type RESPONSE, which Meta allows only inside the 24-hour
 window: the channel choice sends only there (bot.messaging.routing), and a contact whose
 window we have not seen is tried and refused (10/2018278, OutsideWindow) rather than
 tagged. A staff reply on a case goes tagged HUMAN_AGENT when the Page has that permission
@@ -34,7 +39,8 @@ from bot.channels.messenger.capabilities import (
 from bot.channels.messenger.client import GraphClient, GraphError, GraphUnavailable
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
-from bot.messaging.message import OutgoingMessage
+from bot.messaging.message import Invitation, OutgoingMessage
+from bot.messaging.tracking import tracking_id
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +70,16 @@ class MessengerSender:
             raise Rejected("Messenger cannot edit a sent message")
         message = OutgoingMessage.from_payload(delivery.payload)
         body = send_body(delivery.address, message, human_agent=self.human_agent)
+        invitation = message.invitation(CHANNEL)
         try:
-            return await self.client.send(body)
+            try:
+                return await self.client.send(body)
+            except GraphError as exc:
+                if invitation is None or not _outside_window(exc):
+                    raise
+            # Past the 24 hours: Meta's feedback form, within 7 days of their last message.
+            form = feedback_body(delivery.address, invitation, tracking_id(delivery.outbox_id))
+            return await self.client.send(form)
         except GraphUnavailable as exc:
             raise TransientFailure(str(exc)) from None
         except GraphError as exc:
@@ -81,6 +95,43 @@ def send_body(psid: str, message: OutgoingMessage, *, human_agent: bool = False)
     else:
         body["messaging_type"] = "RESPONSE"
     return body
+
+
+SCORE_OPTIONS = {"csat": "five_stars", "nps": "zero_to_ten", "ces": "one_to_seven"}
+
+
+def feedback_body(psid: str, invitation: Invitation, question_id: str) -> dict[str, Any]:
+    """Meta's Customer Feedback Template for the survey's first question, tagged
+    CUSTOMER_FEEDBACK (the one use that tag allows); `question_id` comes back with the
+    answer, and names the survey."""
+    data = dict(invitation.data)
+    kind = data["question"]
+    question: dict[str, Any] = {
+        "id": question_id,
+        "type": kind,
+        "score_option": SCORE_OPTIONS[kind],
+    }
+    if data.get("follow_up"):
+        question["follow_up"] = {"type": "free_form", "placeholder": data["follow_up"][:65]}
+    return {
+        "recipient": {"id": psid},
+        "messaging_type": "MESSAGE_TAG",
+        "tag": "CUSTOMER_FEEDBACK",
+        "message": {
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "customer_feedback",
+                    "title": data["title"][:65],
+                    "subtitle": data["subtitle"][:80],
+                    "button_title": data["button_title"][:20],
+                    "feedback_screens": [{"questions": [question]}],
+                    "business_privacy": {"url": data["privacy_url"]},
+                    "expires_in_days": int(data["expires_in_days"]),
+                },
+            }
+        },
+    }
 
 
 def message_object(message: OutgoingMessage) -> dict[str, Any]:
@@ -110,8 +161,12 @@ def message_object(message: OutgoingMessage) -> dict[str, Any]:
     return body
 
 
+def _outside_window(exc: GraphError) -> bool:
+    return OUTSIDE_WINDOW_SUBCODE in (exc.subcode, exc.code)
+
+
 def _translated(exc: GraphError) -> Exception:
-    if exc.subcode == OUTSIDE_WINDOW_SUBCODE or exc.code == OUTSIDE_WINDOW_SUBCODE:
+    if _outside_window(exc):
         return OutsideWindow(f"outside the 24-hour window ({exc})")
     if exc.code == UNAVAILABLE or exc.subcode in NO_USER or exc.code in NO_USER:
         return Unreachable(f"this person is not available on Messenger ({exc})")

@@ -11,7 +11,9 @@ is fast.
 
 Events: a message (an answer, a tapped quick reply, a message on a case), a postback (Get
 Started, with the m.me link's `ref` when it came through one), a referral (an m.me link
-opened in an existing chat); echoes of our own messages, deliveries and reads are ignored.
+opened in an existing chat), a messaging_feedback (the feedback template answered: the
+score and comment answer the survey its question id names); echoes of our own messages,
+deliveries and reads are ignored.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from fastapi.responses import PlainTextResponse
 from bot.channels.messenger import CHANNEL
 from bot.storable_text import without_nul
 from bot.storage.once import EventNotHandled
-from bot.surveys.conversation import Contact
+from bot.surveys.conversation import Contact, TemplateRating
 
 if TYPE_CHECKING:
     from bot.channels.messenger.connection import MessengerConnection
@@ -133,12 +135,66 @@ async def handle(messenger: MessengerConnection, event: dict[str, Any]) -> None:
             work = _typed(conversation.typed, contact, title)
         if work is not None:
             await messenger.once(f"postback:{psid}:{moment}", work)
+    elif isinstance(event.get("messaging_feedback"), dict):
+        for rating in feedback_ratings(event["messaging_feedback"]):
+            await messenger.once(
+                f"feedback:{rating.tracking_id}", _rated(conversation.rated, rating)
+            )
     elif isinstance(referral, dict) and moment is not None:
         ref = _ref(referral)
         if ref is not None:
             await messenger.once(
                 f"referral:{psid}:{moment}", _opened(conversation.open_link, contact, ref)
             )
+
+
+SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+COMMENT_LIMIT = 400  # Meta's free-form follow-up
+
+
+def feedback_ratings(feedback: dict[str, Any]) -> list[TemplateRating]:
+    """The answers in a messaging_feedback event, one per question: it carries no mid, and
+    the question id is our tracking id (each template sent has its own)."""
+    ratings: list[TemplateRating] = []
+    screens = feedback.get("feedback_screens")
+    for screen in screens if isinstance(screens, list) else []:
+        questions = screen.get("questions") if isinstance(screen, dict) else None
+        for question_id, answer in (questions if isinstance(questions, dict) else {}).items():
+            rating = _question_rating(question_id, answer)
+            if rating is not None:
+                ratings.append(rating)
+    return ratings
+
+
+def _question_rating(question_id: Any, answer: Any) -> TemplateRating | None:
+    if not isinstance(question_id, str) or not 0 < len(question_id) <= 80:
+        return None
+    if not isinstance(answer, dict) or answer.get("type") not in SCALES:
+        return None
+    payload = answer.get("payload")
+    if isinstance(payload, str) and payload.isascii() and payload.isdigit() and len(payload) < 3:
+        payload = int(payload)
+    if not isinstance(payload, int) or isinstance(payload, bool):
+        return None
+    follow_up = answer.get("follow_up")
+    comment = follow_up.get("payload") if isinstance(follow_up, dict) else None
+    return TemplateRating(
+        message_id=question_id,
+        tracking_id=question_id,
+        stars=payload,
+        note=without_nul(comment)[:COMMENT_LIMIT] if isinstance(comment, str) else "",
+        scale=SCALES[answer["type"]],
+        ends_survey=False,
+    )
+
+
+def _rated(
+    rated: Callable[[str, TemplateRating], Awaitable[bool]], rating: TemplateRating
+) -> Callable[[], Awaitable[None]]:
+    async def take() -> None:
+        await rated(CHANNEL, rating)
+
+    return take
 
 
 def _reply_text(message: dict[str, Any]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.channels.web import qr, routes
+from bot.channels.web import privacy, qr, routes
 from bot.channels.web.capabilities import WEB_CHAT
 from bot.config import Settings
 from bot.messaging.capabilities import ChannelCapabilities
@@ -16,7 +16,7 @@ class WebChatPlugin:
     name = WEB_CHAT.name
     capabilities: ChannelCapabilities = WEB_CHAT
     pushes = False  # the customer opens the page; nothing is sent
-    routers: tuple[APIRouter, ...] = (routes.router, qr.router)
+    routers: tuple[APIRouter, ...] = (routes.router, qr.router, privacy.router)
     when_off = "on"
 
     def enabled(self, settings: Settings) -> bool:

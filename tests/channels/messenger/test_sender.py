@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 
 from bot.channels.messenger.client import GraphError, GraphUnavailable
-from bot.channels.messenger.sender import MessengerSender, send_body
+from bot.channels.messenger.sender import MessengerSender, feedback_body, send_body
+from bot.channels.messenger.webhook import feedback_ratings
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
-from bot.messaging.message import Choice, ChoiceAction, Link, OutgoingMessage
+from bot.messaging.message import Choice, ChoiceAction, Invitation, Link, OutgoingMessage
 
 SCORES = tuple((Choice(str(n), ChoiceAction.ANSWER, str(n)),) for n in range(1, 6))
 
@@ -108,3 +109,95 @@ async def test_an_edit_is_never_attempted():
     sender = MessengerSender(FailingClient(AssertionError()))  # type: ignore[arg-type]
     with pytest.raises(Rejected, match="cannot edit"):
         await sender.deliver(Delivery(1, "edit", "p", OutgoingMessage("x").to_payload(), "m1"))
+
+
+INVITATION = Invitation(
+    "messenger",
+    "customer_feedback",
+    (
+        ("question", "nps"),
+        ("title", "Bạn thấy đơn hàng vừa rồi thế nào?"),
+        ("subtitle", "Một câu hỏi nhanh, chưa đến một phút."),
+        ("button_title", "Đánh giá"),
+        ("privacy_url", "https://shop.example/privacy"),
+        ("expires_in_days", "3"),
+        ("follow_up", "Bạn muốn nhắn gì thêm không?"),
+    ),
+)
+
+
+def test_the_feedback_template_is_metas_documented_shape_under_its_own_tag():
+    body = feedback_body("p", INVITATION, "sb42")
+    assert (body["messaging_type"], body["tag"]) == ("MESSAGE_TAG", "CUSTOMER_FEEDBACK")
+    payload = body["message"]["attachment"]["payload"]
+    assert payload["template_type"] == "customer_feedback"
+    assert payload["feedback_screens"] == [
+        {
+            "questions": [
+                {
+                    "id": "sb42",  # our tracking id: the answer names the survey by it
+                    "type": "nps",
+                    "score_option": "zero_to_ten",
+                    "follow_up": {
+                        "type": "free_form",
+                        "placeholder": "Bạn muốn nhắn gì thêm không?",
+                    },
+                }
+            ]
+        }
+    ]
+    assert payload["business_privacy"] == {"url": "https://shop.example/privacy"}
+    assert payload["expires_in_days"] == 3
+
+
+class RefusingQuestions:
+    """Refuses plain messages as outside the window; records what it sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send(self, body: dict[str, Any]) -> str:
+        if body["messaging_type"] != "MESSAGE_TAG":
+            raise GraphError(10, 2018278, "outside of allowed window")
+        self.sent.append(body)
+        return "m_form"
+
+
+async def test_outside_the_window_the_first_question_goes_as_the_feedback_template():
+    client = RefusingQuestions()
+    sender = MessengerSender(client)  # type: ignore[arg-type]
+    question = OutgoingMessage(
+        "Recommend us?", SCORES, survey_id=1, visit=1, invitations=(INVITATION,)
+    )
+    assert await sender.deliver(Delivery(42, "send", "p", question.to_payload())) == "m_form"
+    assert client.sent[0]["tag"] == "CUSTOMER_FEEDBACK"
+    with pytest.raises(OutsideWindow):  # no template: the window rules
+        await sender.deliver(Delivery(43, "send", "p", OutgoingMessage("Hi").to_payload()))
+
+
+def test_a_feedback_answer_names_its_survey_by_the_question_id():
+    (rating,) = feedback_ratings(
+        {
+            "feedback_screens": [
+                {
+                    "screen_id": 0,
+                    "questions": {
+                        "sb42": {
+                            "type": "nps",
+                            "payload": "3",
+                            "follow_up": {"type": "free_form", "payload": "Hàng tới trễ"},
+                        }
+                    },
+                }
+            ]
+        }
+    )
+    assert (rating.tracking_id, rating.stars, rating.note, rating.scale) == (
+        "sb42",
+        3,
+        "Hàng tới trễ",
+        (0, 10),
+    )
+    assert not rating.ends_survey  # one question: the rest waits for them to write back
+    broken = {"feedback_screens": [{"questions": {"sb1": {"type": "nps", "payload": "x"}}}, 5]}
+    assert feedback_ratings(broken) == []
