@@ -69,6 +69,19 @@ class DeliveryFallback:
             # other ways in: their survey stays open to its link.
             unreachable = unreachable and contact is not None
             survey = await tx.surveys.get(row.survey_id) if row.survey_id else None
+            wrote = contact.last_inbound_at if contact is not None else None
+            if not unreachable and wrote is not None and wrote > row.created_at:
+                # They wrote after it was queued: the window it missed is open again.
+                asked_again = (
+                    row.payload.get("visit") is not None
+                    and survey is not None
+                    and survey.question_outbox_id != row.id
+                )
+                if not asked_again:  # a question asked since stands in for it
+                    locale = survey.locale if survey else None
+                    await self.outbox.forward(tx, row, Route(row.channel, row.address), locale)
+                    log.info("message %s queued again: the customer wrote since", row.id)
+                return
             route = await self.outbox.route(
                 tx,
                 customer_id,

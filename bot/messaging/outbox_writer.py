@@ -236,6 +236,7 @@ class OutboxWriter:
                 survey_id=survey_id,
                 routed_because=route.because,
                 tried=tried,
+                template_only=route.template_only,
             )
             last = row.id
         return last
@@ -254,8 +255,11 @@ class OutboxWriter:
         shown: bool = False,
         said_by_customer: bool = False,
         tried: Collection[tuple[str, str]] = (),
+        template_only: bool = False,
     ) -> OutboxMessage:
         payload = message.to_payload()
+        if template_only and message.invitations:
+            payload["template_only"] = True  # the channel sends its invitation at once
         if said_by_customer:
             payload["from"] = FROM_CUSTOMER
         if tried:

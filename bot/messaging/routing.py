@@ -27,6 +27,7 @@ class ContactState:
     unreachable_at: datetime | None = None
     last_inbound_at: datetime | None = None
     opted_out_at: datetime | None = None
+    by_phone: bool = False  # the customer's phone, reached by a template only
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class Route:
     channel: str
     address: str
     because: str | None = None  # why the contacts before it were passed over
+    # Only the message's invitation can go there (a phone; a window known to be closed):
+    # the channel sends its template at once, without trying the message itself.
+    template_only: bool = False
 
 
 def choose_contact(
@@ -65,7 +69,9 @@ def choose_contact(
     for contact in candidates:
         problem = _why_not(contact, channels, now, passed, invited)
         if problem is None:
-            return Route(contact.channel, contact.address, "; ".join(reasons) or None)
+            closed = contact.by_phone or _why_not(contact, channels, now, passed) is not None
+            because = "; ".join(reasons) or None
+            return Route(contact.channel, contact.address, because, template_only=closed)
         reasons.append(f"{contact.channel} {contact.address}: {problem}")
     return None
 
@@ -103,7 +109,7 @@ def _by_phone(
     ]
     rank = {name: i for i, name in enumerate(order)}
     names.sort(key=lambda name: rank.get(name, len(rank)))
-    return [ContactState(name, phone) for name in names]
+    return [ContactState(name, phone, by_phone=True) for name in names]
 
 
 def _reaches(channel: ChannelCapabilities, phone: str) -> bool:

@@ -54,9 +54,7 @@ class TemplateRating:
     reasons: tuple[str, ...] = ()
     note: str = ""
     scale: tuple[int, int] = (1, 5)
-    # Zalo's rating is the whole form: when nobody can be asked more, the survey ends with
-    # it. Meta's asks one question: the rest waits for the customer to write back.
-    ends_survey: bool = True
+    address: str | None = None  # who answered, when the platform says (Meta does)
 
 
 @dataclass(frozen=True)
@@ -228,9 +226,17 @@ class ConversationService:
         self.delivery.kick()
         return ""
 
-    async def typed(self, contact: Contact, text: str, message_id: str | None = None) -> None:
+    async def typed(
+        self,
+        contact: Contact,
+        text: str,
+        message_id: str | None = None,
+        *,
+        start_walk_in: bool = False,
+    ) -> None:
         """A typed message: the answer to the open question, a message on the customer's
-        open support case, or else a pointer to /help."""
+        open support case, or else a pointer to /help; with `start_walk_in` (a channel
+        without a /start, as Messenger), the default flow instead."""
         async with self.db.transaction() as tx:
             customer = await self._known(tx, contact)
             survey = await tx.surveys.latest_active(customer.id, lock=True) if customer else None
@@ -245,7 +251,10 @@ class ConversationService:
                     and text.strip() != ""
                     and await self.elsewhere.from_customer(tx, customer, contact, text, message_id)
                 )
-                if not taken:
+                walk_in = start_walk_in and customer.opted_out_at is None and text.strip()
+                if not taken and walk_in:
+                    await self._start_walk_in(tx, customer, contact)
+                elif not taken:
                     await self._say(tx, customer, contact, "no_survey")
         self.delivery.kick()
 
@@ -295,6 +304,8 @@ class ConversationService:
             survey_id = sent.survey_id if sent else None
             survey = await tx.surveys.get(survey_id, lock=True) if survey_id else None
             customer = await tx.customers.get(survey.customer_id) if survey else None
+            if rating.address is not None and sent is not None and sent.address != rating.address:
+                sent = None  # someone else's form
             if sent is None or survey is None or customer is None:
                 log.warning("a %s rating names no survey of ours (%s)", channel, rating)
                 return False
@@ -318,7 +329,7 @@ class ConversationService:
                 rating.stars,
                 rating.reasons,
                 rating.note,
-                conclude=reachable is None and rating.ends_survey,
+                conclude=reachable is None,
                 scale=rating.scale,
             )
             try:

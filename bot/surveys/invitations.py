@@ -6,9 +6,9 @@ only has to send them:
   an empty parameter, so a field the survey does not know (a customer without a name) is
   sent as MISSING.
 - `messenger: {feedback_template: true}`: Meta's Customer Feedback Template for the first
-  (scored) question, its texts in the survey's language, a free-text follow-up when the
-  flow asks for a comment, the shop's privacy page, and open as long as Meta allows (7
-  days) or the survey lasts.
+  (scored) question, its texts in the survey's language, a free-text follow-up when a
+  comment question comes right after it, the shop's privacy page, and open as long as
+  Meta allows (7 days) or the survey lasts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.flows.schema import Flow, ScaleStep, StepKind
+from bot.flows.schema import EndStep, Flow, ScaleStep, StepKind
 from bot.messaging.message import Invitation
 
 MISSING = "-"
@@ -53,9 +53,22 @@ def _feedback_template(flow: Flow, phrase: Phrase, privacy_url: str) -> Invitati
         ("privacy_url", privacy_url),
         ("expires_in_days", str(_days(flow))),
     ]
-    if any(step.kind == StepKind.TEXT for step in flow.steps):
+    if _comment_follows(flow):
         data.append(("follow_up", phrase("feedback_placeholder").strip()))
     return Invitation("messenger", FEEDBACK_TEMPLATE, tuple(data))
+
+
+def _comment_follows(flow: Flow) -> bool:
+    """Whether every way on from the first question goes straight to a text question: only
+    then does the form's free-text follow-up answer the question the customer means."""
+    first = flow.first_step
+    assert not isinstance(first, EndStep)
+    targets = {rule.goto for rule in first.next}
+    if not any(rule.when is None for rule in first.next):  # no catch-all: the step below
+        fallthrough = flow.fallthrough(first.id)
+        if fallthrough is not None:
+            targets.add(fallthrough)
+    return bool(targets) and all(flow.step(t).kind == StepKind.TEXT for t in targets)
 
 
 def _days(flow: Flow) -> int:

@@ -140,6 +140,8 @@ async def test_a_follower_answers_the_whole_survey_with_buttons_and_typing(zalo,
     await next_message(zalo, LAN, "nhắn gì thêm")
     zalo.user_sends(LAN, "Giao chậm quá")
     await next_message(zalo, LAN, "đã dành thời gian trả lời")
+    gift = await next_message(zalo, LAN, "Quà cảm ơn")  # the campaign's voucher, on Zalo
+    assert "TKS-" in gift.text and "<code>" not in gift.text
 
     async with db.reading() as tx:
         survey = await tx.session.scalar(select(Survey))

@@ -121,6 +121,31 @@ HOSTILE: dict[str, Any] = {
         {"sender": {"id": PSID}, "timestamp": 3, "referral": {"ref": {"a": 1}}}
     ),
     "deep": {"object": "page", "entry": json.loads("[" * 500 + "]" * 500)},
+    "messaging a number": {"object": "page", "entry": [{"messaging": 5}]},
+    "messaging true": {"object": "page", "entry": [{"messaging": True}]},
+    "postback at a huge time": page(
+        {"sender": {"id": PSID}, "timestamp": 9 * 10**40, "postback": {"payload": "GET_STARTED"}}
+    ),
+    "referral ref with NUL": page(
+        {"sender": {"id": PSID}, "timestamp": 4, "referral": {"ref": "abc\x00def"}}
+    ),
+    "feedback with a NUL question id": page(
+        {
+            "sender": {"id": PSID},
+            "messaging_feedback": {
+                "feedback_screens": [{"questions": {"sb1\x00": {"type": "nps", "payload": "3"}}}]
+            },
+        }
+    ),
+    "feedback for a message that is not ours": page(
+        {
+            "sender": {"id": PSID},
+            "messaging_feedback": {
+                "feedback_screens": [{"questions": {"sb999999": {"type": "csat", "payload": 9}}}]
+            },
+        }
+    ),
+    "a sticker": page(text() | {"message": {"mid": "m_9", "attachments": [{"type": "image"}]}}),
 }
 
 

@@ -109,3 +109,17 @@ async def test_the_customer_writing_again_makes_the_contact_reachable(world, sec
         telegram = await tx.contacts.get("telegram", str(CHAT))
     assert telegram.unreachable_at is None and telegram.last_inbound_at == SEND
     assert len(world.texts(CHAT)) == 1  # the reply to /help, where they wrote from
+
+
+async def test_a_refusal_that_comes_after_the_customer_wrote_sends_it_there_again(world, second):
+    world.clock.set(SEND)
+    await world.timers.run_due()  # the question is queued for Telegram
+    async with world.db.transaction() as tx:
+        telegram = await tx.contacts.get("telegram", str(CHAT))
+        await tx.contacts.wrote_from(telegram, SEND + timedelta(seconds=1))  # they wrote
+    world.clock.set(SEND + timedelta(seconds=2))
+    world.channel.failures.append(OutsideWindow("outside the window (as it was when sent)"))
+    await world.deliver()  # refused, but the window is open again: sent there once more
+    await world.deliver()
+    assert second.sent == []
+    assert len([t for t in world.texts(CHAT) if "Bạn hài lòng" in t]) == 1

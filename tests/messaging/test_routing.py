@@ -89,7 +89,12 @@ WITH_TEMPLATES = {"telegram": TELEGRAM, "zalo": ZALO_LIKE}
 def test_a_message_with_an_invitation_goes_outside_the_window():
     closed = ContactState("zalo", "z1", last_inbound_at=NOW - timedelta(days=30))
     assert choose_contact([closed], WITH_TEMPLATES, ORDER, NOW) is None
+    # Known closed: the channel sends its template straight away.
     assert choose_contact([closed], WITH_TEMPLATES, ORDER, NOW, invited={"zalo"}) == Route(
+        "zalo", "z1", template_only=True
+    )
+    unknown = ContactState("zalo", "z1")  # only the platform knows: the message is tried
+    assert choose_contact([unknown], WITH_TEMPLATES, ORDER, NOW, invited={"zalo"}) == Route(
         "zalo", "z1"
     )
 
@@ -98,7 +103,7 @@ def test_a_buyer_with_only_a_phone_is_reached_by_the_channel_that_sends_template
     phone = "+84901234567"
     assert choose_contact([], WITH_TEMPLATES, ORDER, NOW, phone=phone) is None  # no template
     assert choose_contact([], WITH_TEMPLATES, ORDER, NOW, invited={"zalo"}, phone=phone) == (
-        Route("zalo", phone)
+        Route("zalo", phone, template_only=True)
     )
     # Their own contacts come first; the phone is the last resort.
     contacts = [ContactState("telegram", "t1")]

@@ -19,8 +19,9 @@ tagged. A staff reply on a case goes tagged HUMAN_AGENT when the Page has that p
 (SURVEYBOT_MESSENGER_HUMAN_AGENT): Meta allows it for replies a person typed.
 
 Errors (docs/channels/messenger.md has the sources): 10/2018278 and 2018278 outside the
-window -> OutsideWindow; 551 person not available, 10 without subcode (no permission to
-message them), 200/1545041 and 2018001 no such user -> Unreachable; 4, 17, 32, 613 rate
+window (2018065 before) -> OutsideWindow; 551 person not available, 2018001 no such user ->
+Unreachable; 10 without subcode (a permission the app or Page lacks) -> RetryLater for the
+whole channel, said loudly; 4, 17, 32, 613 rate
 limits -> RetryLater for the whole channel; 190 the Page token is invalid -> RetryLater
 (said loudly: the shop must give a new token); 1200 and 5xx, network errors, timeouts ->
 TransientFailure; 100 and anything else -> Rejected.
@@ -45,6 +46,7 @@ from bot.messaging.tracking import tracking_id
 log = logging.getLogger(__name__)
 
 OUTSIDE_WINDOW_SUBCODE = 2018278
+OLD_OUTSIDE_WINDOW_SUBCODE = 2018065  # Meta's earlier code for the same refusal
 UNAVAILABLE = 551
 NO_USER = (2018001, 1545041)
 RATE_LIMITS = (4, 17, 32, 613)
@@ -72,11 +74,13 @@ class MessengerSender:
         body = send_body(delivery.address, message, human_agent=self.human_agent)
         invitation = message.invitation(CHANNEL)
         try:
-            try:
-                return await self.client.send(body)
-            except GraphError as exc:
-                if invitation is None or not _outside_window(exc):
-                    raise
+            # The question first, unless we know the window has closed: only Meta knows.
+            if invitation is None or not delivery.payload.get("template_only"):
+                try:
+                    return await self.client.send(body)
+                except GraphError as exc:
+                    if invitation is None or not _outside_window(exc):
+                        raise
             # Past the 24 hours: Meta's feedback form, within 7 days of their last message.
             form = feedback_body(delivery.address, invitation, tracking_id(delivery.outbox_id))
             return await self.client.send(form)
@@ -162,7 +166,8 @@ def message_object(message: OutgoingMessage) -> dict[str, Any]:
 
 
 def _outside_window(exc: GraphError) -> bool:
-    return OUTSIDE_WINDOW_SUBCODE in (exc.subcode, exc.code)
+    codes = (exc.subcode, exc.code)
+    return OUTSIDE_WINDOW_SUBCODE in codes or OLD_OUTSIDE_WINDOW_SUBCODE in codes
 
 
 def _translated(exc: GraphError) -> Exception:
@@ -170,8 +175,13 @@ def _translated(exc: GraphError) -> Exception:
         return OutsideWindow(f"outside the 24-hour window ({exc})")
     if exc.code == UNAVAILABLE or exc.subcode in NO_USER or exc.code in NO_USER:
         return Unreachable(f"this person is not available on Messenger ({exc})")
-    if exc.code == 10:  # no permission to message them, not a window: they cannot be reached
-        return Unreachable(f"the Page may not message this person ({exc})")
+    if exc.code == 10:  # a permission the app or Page lacks: every message would fail
+        log.error(
+            "Messenger: Meta refused a send for want of a permission (%s); check the "
+            "app's pages_messaging permission and that the app is live",
+            exc,
+        )
+        return RetryLater(TOKEN_PAUSE, f"the Page may not send ({exc})", whole_channel=True)
     if exc.code in RATE_LIMITS:
         return RetryLater(RATE_LIMIT_PAUSE, f"Meta's rate limit ({exc})", whole_channel=True)
     if exc.code == TOKEN_INVALID:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,10 @@ SIGNATURE_HEADER = b"x-hub-signature-256"
 GET_STARTED = "GET_STARTED"  # the Get Started button's payload (set in the Page's profile)
 ID_LIMIT = 120  # kept as is up to this; a longer id is kept as its digest
 REF_LIMIT = 200
+# What Meta lets a ref and a question id be (letters, digits, - _ =); anything else is not
+# one of ours, and never reaches the database.
+SAFE_REF = re.compile(rf"[A-Za-z0-9_=-]{{1,{REF_LIMIT}}}")
+SAFE_ID = re.compile(r"[A-Za-z0-9_]{1,80}")
 
 
 def signature(app_secret: str, raw_body: bytes) -> str:
@@ -80,10 +85,8 @@ async def events(request: Request) -> dict[str, Any]:
     body = _page_events(raw)
     messenger.saw_webhook()
     try:
-        for entry in body.get("entry") or []:
-            for event in entry.get("messaging") or [] if isinstance(entry, dict) else []:
-                if isinstance(event, dict):
-                    await handle(messenger, event)
+        for event in _in_order(body.get("entry") or []):
+            await handle(messenger, event)
     except EventNotHandled:
         raise HTTPException(503, "not handled; retry") from None
     return {"ok": True}
@@ -101,14 +104,31 @@ def _page_events(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def _in_order(entries: list[Any]) -> list[dict[str, Any]]:
+    """Every event of every entry, oldest first (Meta's re-sends may come out of order)."""
+    events = [
+        event
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("messaging"), list)
+        for event in entry["messaging"]
+        if isinstance(event, dict)
+    ]
+    return sorted(events, key=lambda event: _timestamp(event) or 0)
+
+
+def _timestamp(event: dict[str, Any]) -> int | None:
+    when = event.get("timestamp")
+    return when if isinstance(when, int) and not isinstance(when, bool) else None
+
+
 async def handle(messenger: MessengerConnection, event: dict[str, Any]) -> None:
     psid = _id(event.get("sender"))
     if psid is None:
         return
     contact = Contact(CHANNEL, psid)
     conversation = messenger.parts.conversation
-    when = event.get("timestamp")
-    moment = str(when) if isinstance(when, int) and not isinstance(when, bool) else None
+    when = _timestamp(event)
+    moment = str(when) if when is not None and 0 <= when < 10**15 else None
     message, postback, referral = (
         event.get("message"),
         event.get("postback"),
@@ -117,11 +137,17 @@ async def handle(messenger: MessengerConnection, event: dict[str, Any]) -> None:
     if isinstance(message, dict) and not message.get("is_echo"):
         mid = message.get("mid")
         text = _reply_text(message)
-        if isinstance(mid, str) and mid and text is not None:
+        if not isinstance(mid, str) or not mid:
+            return
+        if text is not None:
             await messenger.once(
                 _key("mid", mid),
-                lambda: conversation.typed(contact, text, message_id=_key("mid", mid)),
+                lambda: conversation.typed(
+                    contact, text, message_id=_key("mid", mid), start_walk_in=True
+                ),
             )
+        else:  # a like, a sticker, a photo: no answer, but their window is open again
+            await messenger.once(_key("mid", mid), lambda: conversation.interacted(contact))
     elif isinstance(postback, dict) and moment is not None:
         ref = _ref(postback.get("referral"))
         payload = postback.get("payload")
@@ -134,17 +160,17 @@ async def handle(messenger: MessengerConnection, event: dict[str, Any]) -> None:
             title = without_nul(postback["title"])
             work = _typed(conversation.typed, contact, title)
         if work is not None:
-            await messenger.once(f"postback:{psid}:{moment}", work)
+            await messenger.once(_key("postback", f"{psid}:{moment}"), work)
     elif isinstance(event.get("messaging_feedback"), dict):
-        for rating in feedback_ratings(event["messaging_feedback"]):
+        for rating in feedback_ratings(event["messaging_feedback"], psid):
             await messenger.once(
-                f"feedback:{rating.tracking_id}", _rated(conversation.rated, rating)
+                _key("feedback", rating.message_id), _rated(conversation.rated, rating)
             )
     elif isinstance(referral, dict) and moment is not None:
         ref = _ref(referral)
         if ref is not None:
             await messenger.once(
-                f"referral:{psid}:{moment}", _opened(conversation.open_link, contact, ref)
+                _key("referral", f"{psid}:{moment}"), _opened(conversation.open_link, contact, ref)
             )
 
 
@@ -152,7 +178,7 @@ SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 COMMENT_LIMIT = 400  # Meta's free-form follow-up
 
 
-def feedback_ratings(feedback: dict[str, Any]) -> list[TemplateRating]:
+def feedback_ratings(feedback: dict[str, Any], psid: str | None = None) -> list[TemplateRating]:
     """The answers in a messaging_feedback event, one per question: it carries no mid, and
     the question id is our tracking id (each template sent has its own)."""
     ratings: list[TemplateRating] = []
@@ -160,14 +186,14 @@ def feedback_ratings(feedback: dict[str, Any]) -> list[TemplateRating]:
     for screen in screens if isinstance(screens, list) else []:
         questions = screen.get("questions") if isinstance(screen, dict) else None
         for question_id, answer in (questions if isinstance(questions, dict) else {}).items():
-            rating = _question_rating(question_id, answer)
+            rating = _question_rating(question_id, answer, psid)
             if rating is not None:
                 ratings.append(rating)
     return ratings
 
 
-def _question_rating(question_id: Any, answer: Any) -> TemplateRating | None:
-    if not isinstance(question_id, str) or not 0 < len(question_id) <= 80:
+def _question_rating(question_id: Any, answer: Any, psid: str | None) -> TemplateRating | None:
+    if not isinstance(question_id, str) or not SAFE_ID.fullmatch(question_id):
         return None
     if not isinstance(answer, dict) or answer.get("type") not in SCALES:
         return None
@@ -184,7 +210,7 @@ def _question_rating(question_id: Any, answer: Any) -> TemplateRating | None:
         stars=payload,
         note=without_nul(comment)[:COMMENT_LIMIT] if isinstance(comment, str) else "",
         scale=SCALES[answer["type"]],
-        ends_survey=False,
+        address=psid,
     )
 
 
@@ -207,7 +233,7 @@ def _reply_text(message: dict[str, Any]) -> str | None:
 
 def _ref(referral: Any) -> str | None:
     ref = referral.get("ref") if isinstance(referral, dict) else None
-    if not isinstance(ref, str) or not ref or len(ref) > REF_LIMIT:
+    if not isinstance(ref, str) or not SAFE_REF.fullmatch(ref):
         return None
     return ref
 

@@ -110,12 +110,14 @@ class ZaloSender:
                     dict(invitation.data),
                     tracking_id(delivery.outbox_id),
                 )
-            message = consultation_message(outgoing)
-            try:
-                return await self.client.send_consultation(token, delivery.address, message)
-            except ZaloApiError as exc:
-                if invitation is None or exc.code not in TEMPLATE_INSTEAD:
-                    raise
+            # The question first, unless we know the window has closed: only Zalo knows.
+            if invitation is None or not delivery.payload.get("template_only"):
+                message = consultation_message(outgoing)
+                try:
+                    return await self.client.send_consultation(token, delivery.address, message)
+                except ZaloApiError as exc:
+                    if invitation is None or exc.code not in TEMPLATE_INSTEAD:
+                        raise
             return await self.client.send_template_to_user(
                 token, delivery.address, invitation.template, dict(invitation.data)
             )

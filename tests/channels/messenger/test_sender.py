@@ -81,7 +81,8 @@ DELIVERY = Delivery(1, "send", "psid-1", OutgoingMessage("Hi").to_payload())
         (GraphError(10, 2018278, "outside the allowed window"), OutsideWindow),
         (GraphError(551, None, "This person isn't available right now"), Unreachable),
         (GraphError(100, 2018001, "No matching user found"), Unreachable),
-        (GraphError(10, None, "no permission"), Unreachable),
+        (GraphError(10, None, "no permission"), RetryLater),  # the app's, for everyone
+        (GraphError(10, 2018065, "outside the window, the older code"), OutsideWindow),
         (GraphError(613, None, "rate limit"), RetryLater),
         (GraphError(4, None, "app rate limit"), RetryLater),
         (GraphError(32, None, "page rate limit"), RetryLater),
@@ -97,7 +98,7 @@ async def test_metas_errors_are_translated(error, raised):
         await sender.deliver(DELIVERY)
 
 
-@pytest.mark.parametrize("code", [4, 17, 32, 613, 190])
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 190, 10])
 async def test_a_rate_limit_or_a_refused_token_pauses_the_whole_channel(code):
     sender = MessengerSender(FailingClient(GraphError(code, None, "limit")))  # type: ignore[arg-type]
     with pytest.raises(RetryLater) as raised:
@@ -175,6 +176,17 @@ async def test_outside_the_window_the_first_question_goes_as_the_feedback_templa
         await sender.deliver(Delivery(43, "send", "p", OutgoingMessage("Hi").to_payload()))
 
 
+async def test_a_window_known_closed_gets_the_form_without_trying_the_question():
+    client = RefusingQuestions()
+    sender = MessengerSender(client)  # type: ignore[arg-type]
+    question = OutgoingMessage(
+        "Recommend us?", SCORES, survey_id=1, visit=1, invitations=(INVITATION,)
+    )
+    payload = {**question.to_payload(), "template_only": True}
+    assert await sender.deliver(Delivery(44, "send", "p", payload)) == "m_form"
+    assert len(client.sent) == 1  # the form only: no refused attempt first
+
+
 def test_a_feedback_answer_names_its_survey_by_the_question_id():
     (rating,) = feedback_ratings(
         {
@@ -198,6 +210,6 @@ def test_a_feedback_answer_names_its_survey_by_the_question_id():
         "Hàng tới trễ",
         (0, 10),
     )
-    assert not rating.ends_survey  # one question: the rest waits for them to write back
+    assert rating.address is None  # the sender's PSID, when the webhook gives it
     broken = {"feedback_screens": [{"questions": {"sb1": {"type": "nps", "payload": "x"}}}, 5]}
     assert feedback_ratings(broken) == []
