@@ -69,7 +69,10 @@ def choose_contact(
     for contact in candidates:
         problem = _why_not(contact, channels, now, passed, invited)
         if problem is None:
-            closed = contact.by_phone or _why_not(contact, channels, now, passed) is not None
+            # Taken only because its template may go where the message may not?
+            closed = contact.by_phone or (
+                bool(invited) and _why_not(contact, channels, now, passed) is not None
+            )
             because = "; ".join(reasons) or None
             return Route(contact.channel, contact.address, because, template_only=closed)
         reasons.append(f"{contact.channel} {contact.address}: {problem}")

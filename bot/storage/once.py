@@ -23,7 +23,7 @@ async def handle_once(
     clock: Clock,
     channel: str,
     external_id: str,
-    work: Callable[[], Awaitable[None]],
+    work: Callable[[], Awaitable[object]],
 ) -> None:
     async with db.transaction() as tx:
         first = await tx.inbound.first_time(channel, external_id, clock.now())

@@ -248,12 +248,7 @@ def _rated(flow: Flow, state: SessionState, step: QuestionStep, event: Rated) ->
 
 def _pass_over(flow: Flow, state: SessionState, step: QuestionStep) -> Transition:
     """Move past `step` without an answer (nothing recorded: it was never asked)."""
-    scope = answer_scope(flow, state.answers)
-    target = next(
-        (rule.goto for rule in step.next if rule.when is None or rule.when.evaluate(scope)),
-        None,
-    ) or flow.fallthrough(step.id)
-    assert target is not None, "flow checks guarantee every question has a way forward"
+    target = _next_step(flow, step, state.answers)
     return _enter(flow, replace(state, failures=0), target, ())
 
 
@@ -272,14 +267,21 @@ def _reject(flow: Flow, state: SessionState, step: QuestionStep, problem: Invali
 def _accept(flow: Flow, state: SessionState, step: QuestionStep, value: AnswerValue) -> Transition:
     answer = Answer(step.id, step.kind, value)
     answers = {**state.answers, step.id: answer}
+    target = _next_step(flow, step, answers)
+    moved = replace(state, answers=answers, failures=0)
+    return _enter(flow, moved, target, (Record(answer),))
+
+
+def _next_step(flow: Flow, step: QuestionStep, answers: Mapping[str, Answer]) -> str:
+    """Where the flow goes after `step` with these answers: its first matching rule, else
+    the step below it."""
     scope = answer_scope(flow, answers)
     target = next(
         (rule.goto for rule in step.next if rule.when is None or rule.when.evaluate(scope)),
         None,
     ) or flow.fallthrough(step.id)
     assert target is not None, "flow checks guarantee every question has a way forward"
-    moved = replace(state, answers=answers, failures=0)
-    return _enter(flow, moved, target, (Record(answer),))
+    return target
 
 
 def _enter(

@@ -56,7 +56,7 @@ class MessengerConnection:
     def receive(self, parts: MessengerParts) -> None:
         self._parts = parts
 
-    async def once(self, external_id: str, work: Callable[[], Awaitable[None]]) -> None:
+    async def once(self, external_id: str, work: Callable[[], Awaitable[object]]) -> None:
         """Handle an event once (bot.storage.once): Meta's re-sends are dropped."""
         await handle_once(self.parts.db, self.parts.clock, CHANNEL, external_id, work)
 

@@ -23,6 +23,7 @@ import hmac
 import json
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -151,26 +152,26 @@ async def handle(messenger: MessengerConnection, event: dict[str, Any]) -> None:
     elif isinstance(postback, dict) and moment is not None:
         ref = _ref(postback.get("referral"))
         payload = postback.get("payload")
-        work: Callable[[], Awaitable[None]] | None = None
+        work: Callable[[], Awaitable[object]] | None = None
         if ref is not None:
-            work = _opened(conversation.open_link, contact, ref)
+            work = partial(conversation.open_link, contact, ref)
         elif payload == GET_STARTED:
-            work = _walked_in(conversation.walk_in, contact)
+            work = partial(conversation.walk_in, contact)
         elif isinstance(postback.get("title"), str):
             title = without_nul(postback["title"])
-            work = _typed(conversation.typed, contact, title)
+            work = partial(conversation.typed, contact, title)
         if work is not None:
             await messenger.once(_key("postback", f"{psid}:{moment}"), work)
     elif isinstance(event.get("messaging_feedback"), dict):
         for rating in feedback_ratings(event["messaging_feedback"], psid):
             await messenger.once(
-                _key("feedback", rating.message_id), _rated(conversation.rated, rating)
+                _key("feedback", rating.message_id), partial(conversation.rated, CHANNEL, rating)
             )
     elif isinstance(referral, dict) and moment is not None:
         ref = _ref(referral)
         if ref is not None:
             await messenger.once(
-                _key("referral", f"{psid}:{moment}"), _opened(conversation.open_link, contact, ref)
+                _key("referral", f"{psid}:{moment}"), partial(conversation.open_link, contact, ref)
             )
 
 
@@ -214,15 +215,6 @@ def _question_rating(question_id: Any, answer: Any, psid: str | None) -> Templat
     )
 
 
-def _rated(
-    rated: Callable[[str, TemplateRating], Awaitable[bool]], rating: TemplateRating
-) -> Callable[[], Awaitable[None]]:
-    async def take() -> None:
-        await rated(CHANNEL, rating)
-
-    return take
-
-
 def _reply_text(message: dict[str, Any]) -> str | None:
     """A tapped quick reply's payload (our label), else the typed text."""
     quick = message.get("quick_reply")
@@ -251,21 +243,3 @@ def _key(kind: str, value: str) -> str:
     if len(value) > ID_LIMIT or not value.isprintable():
         value = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{kind}:{value}"
-
-
-def _opened(
-    open_link: Callable[[Contact, str], Awaitable[None]], contact: Contact, ref: str
-) -> Callable[[], Awaitable[None]]:
-    return lambda: open_link(contact, ref)
-
-
-def _walked_in(
-    walk_in: Callable[[Contact], Awaitable[None]], contact: Contact
-) -> Callable[[], Awaitable[None]]:
-    return lambda: walk_in(contact)
-
-
-def _typed(
-    typed: Callable[..., Awaitable[None]], contact: Contact, text: str
-) -> Callable[[], Awaitable[None]]:
-    return lambda: typed(contact, text)

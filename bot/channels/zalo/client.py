@@ -99,9 +99,7 @@ class ZaloClient:
             headers={"access_token": access_token},
             json_body={"recipient": {"user_id": user_id}, "message": message},
         )
-        data = body.get("data")
-        message_id = data.get("message_id") if isinstance(data, dict) else None
-        return str(message_id) if message_id is not None else ""
+        return _data_field(body, "message_id")
 
     async def send_template_by_phone(
         self,

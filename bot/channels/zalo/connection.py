@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.channels.zalo import CHANNEL
@@ -92,17 +93,13 @@ class ZaloConnection:
             parts.db, parts.clock, self.client, seed.get_secret_value() if seed else None
         )
 
-    async def once(self, external_id: str, work: Callable[[], Awaitable[None]]) -> None:
+    async def once(self, external_id: str, work: Callable[[], Awaitable[object]]) -> None:
         """Handle an event once (bot.storage.once): a replay is dropped."""
         await handle_once(self.parts.db, self.parts.clock, CHANNEL, external_id, work)
 
     async def take_rating(self, rating: TemplateRating) -> None:
         """A rating template answered (from the webhook or the rating API), taken once."""
-        conversation = self.parts.conversation
-
-        async def answer() -> None:
-            await conversation.rated(CHANNEL, rating)
-
+        answer = partial(self.parts.conversation.rated, CHANNEL, rating)
         await self.once(f"feedback:{rating.message_id}", answer)
 
     def saw_webhook(self) -> None:
