@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from bot.clock import Clock
@@ -40,6 +41,14 @@ class CustomerMessages(Protocol):
         self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: str
     ) -> bool:
         """Take a message no survey was waiting for (e.g. into an open case); True if taken."""
+
+
+class RatedMessage(Enum):
+    """What a rating's message is to us, before it is taken."""
+
+    OURS = "ours"
+    SENDING = "sending"  # not known yet, but a survey's message is on its way there
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -341,6 +350,17 @@ class ConversationService:
                 return False
         self.delivery.kick()
         return True
+
+    async def rated_message(self, channel: str, rating: TemplateRating) -> RatedMessage:
+        """Whether the rated message is one of ours on `channel` (a read: nothing changes).
+        `SENDING`: not known, but a survey's message is being sent there, and a rating can
+        name a message whose send is still being recorded."""
+        async with self.db.reading() as tx:
+            # In-flight first: a send recorded between the two reads is then found as ours.
+            sending = await tx.outbox.survey_message_sending(channel)
+            if await self._rated_message(tx, channel, rating) is not None:
+                return RatedMessage.OURS
+            return RatedMessage.SENDING if sending else RatedMessage.UNKNOWN
 
     @staticmethod
     async def _rated_message(

@@ -128,6 +128,17 @@ async def test_a_buyer_who_never_wrote_rates_by_phone_and_the_apology_and_case_f
     assert [d.status for d in zalo.webhook_deliveries] == [200, 200]
 
 
+async def survey_settled(db: Any) -> Survey:
+    """The one survey, once it is no longer active (or as it is after 30 s)."""
+    for _ in range(300):
+        async with db.reading() as tx:
+            survey = (await tx.session.execute(select(Survey))).scalar_one()
+        if survey.status != SessionStatus.ACTIVE:
+            break
+        await asyncio.sleep(0.1)
+    return survey
+
+
 async def test_a_follower_outside_the_window_gets_the_template_by_user_id(shop, zalo, db):
     zalo.add_user(FOLLOWER, name="Hoa")
     zalo.interacted(FOLLOWER, at=time.time() - 8 * 86400)  # wrote 8 days ago
@@ -143,16 +154,34 @@ async def test_a_follower_outside_the_window_gets_the_template_by_user_id(shop, 
     zalo.rejected.clear()
 
     zalo.user_rates(sent.msg_id, 5)
-    for _ in range(100):
-        async with db.reading() as tx:
-            survey = (await tx.session.execute(select(Survey))).scalar_one()
-        if survey.status != SessionStatus.ACTIVE:
-            break
-        await asyncio.sleep(0.1)
+    survey = await survey_settled(db)
     async with db.reading() as tx:
         answers = (await tx.session.execute(select(AnswerRow))).scalars().all()
-    assert survey.status == SessionStatus.COMPLETED
+    assert survey.status == SessionStatus.COMPLETED, shop.log()
     assert {a.step_id: a.value_int for a in answers} == {"csat": 5}
+
+
+async def test_a_rating_that_comes_before_the_send_is_answered_is_taken(shop, zalo, db):
+    # Zalo answers the send late; the customer rates at once: the rating names a message
+    # id surveybot has not stored yet. It is taken when the send's answer is, not lost.
+    zalo.add_user(FOLLOWER, name="Hoa")
+    zalo.interacted(FOLLOWER, at=time.time() - 8 * 86400)
+    zalo.send_answer_delay = 1.5
+    await delivered(
+        shop,
+        "SO-4",
+        {"id": "C-4", "name": "Hoa", "contacts": [{"channel": "zalo", "address": FOLLOWER}]},
+    )
+    sent = await template_sent(zalo)
+    assert [r.error for r in zalo.rejected] == [-230]  # the question first, as above
+    zalo.rejected.clear()
+    zalo.user_rates(sent.msg_id, 4)
+    survey = await survey_settled(db)
+    async with db.reading() as tx:
+        answers = (await tx.session.execute(select(AnswerRow))).scalars().all()
+    assert survey.status == SessionStatus.COMPLETED, shop.log()
+    assert {a.step_id: a.value_int for a in answers} == {"csat": 4}
+    assert [d.status for d in zalo.webhook_deliveries] == [200]
 
 
 async def test_a_rating_whose_webhook_was_missed_is_fetched_from_zalo_after_a_restart(

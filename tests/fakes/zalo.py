@@ -67,7 +67,9 @@ Set-up: `add_user(user_id, phone=None, follower=True, name="Lan")`, `add_templat
 params, rating=False)`, `interacted(user_id, at)`, `issue_refresh_token()`,
 `issue_access_token()`, `expire_access_tokens()`, `fail_next(path_suffix, error, times=1,
 user_id=None)` (recorded in `injected_faults`, not `rejected`; "/message/template" hits
-both template channels, "/oa/message/template" the UID one only), `refresh_delay`.
+both template channels, "/oa/message/template" the UID one only), `refresh_delay`,
+`send_answer_delay` (a send is recorded at once and answered that late: what it causes,
+a rating, can reach surveybot before the answer does).
 
 Users act (each queues a webhook event and returns it): `user_sends`, `user_presses`,
 `follow`, `unfollow`, `user_rates(msg_id, rate, feedbacks=None, note="", deliver=True)`
@@ -224,6 +226,14 @@ class FakeZalo:
     @refresh_delay.setter
     def refresh_delay(self, seconds: float) -> None:
         self._api.refresh_delay = seconds
+
+    @property
+    def send_answer_delay(self) -> float:
+        return self._api.send_answer_delay
+
+    @send_answer_delay.setter
+    def send_answer_delay(self, seconds: float) -> None:
+        self._api.send_answer_delay = seconds
 
     def fail_next(
         self, path_suffix: str, error_code: int, times: int = 1, user_id: str | None = None

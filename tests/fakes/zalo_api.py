@@ -69,6 +69,7 @@ class ZaloApi:
         self.injected_faults: list[Rejection] = []
         self.faults: list[Fault] = []
         self.refresh_delay = 0.0
+        self.send_answer_delay = 0.0
         self._routes: dict[tuple[str, str], Route] = {
             ("POST", OAUTH_PATH): self._refresh,
             ("POST", CS_PATH): self._consultation,
@@ -95,6 +96,9 @@ class ZaloApi:
                 body = _json(await request.read())
             self._take_fault(request.path, body)
             result = route(request, body)
+            if self.send_answer_delay and request.method == "POST" and request.path != OAUTH_PATH:
+                self.pulse.notify()  # recorded: a test may act on it before the answer
+                await asyncio.sleep(self.send_answer_delay)
         except ZaloError as e:
             if not isinstance(e, _Injected):
                 self.rejected.append(Rejection(request.path, body, e.code, e.message, self.clock()))

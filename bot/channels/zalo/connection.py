@@ -18,6 +18,7 @@ from bot.channels.zalo.sender import ZaloSender
 from bot.channels.zalo.tokens import TokenState, ZaloNotAuthorised, ZaloTokens
 from bot.config import Settings
 from bot.storage.once import handle_once
+from bot.surveys.conversation import RatedMessage
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -29,6 +30,8 @@ log = logging.getLogger("surveybot")
 
 KEEP_FRESH_SECONDS = 300.0  # well inside tokens.EARLY, so a refresh is never missed
 RECONCILE_SECONDS = 600.0  # a missed rating webhook is taken within about this long
+RATING_WAIT_SECONDS = 5.0  # how long a webhook's rating waits for its send to be recorded
+RATING_LOOK_AGAIN_SECONDS = 0.25
 
 
 class ZaloParts(Protocol):
@@ -97,9 +100,25 @@ class ZaloConnection:
         """Handle an event once (bot.storage.once): a replay is dropped."""
         await handle_once(self.parts.db, self.parts.clock, CHANNEL, external_id, work)
 
-    async def take_rating(self, rating: TemplateRating) -> None:
-        """A rating template answered (from the webhook or the rating API), taken once."""
-        answer = partial(self.parts.conversation.rated, CHANNEL, rating)
+    async def take_rating(
+        self, rating: TemplateRating, *, wait: float = RATING_WAIT_SECONDS
+    ) -> None:
+        """A rating template answered (from the webhook or the rating API), taken once.
+
+        A template sent by user id is known by the message id Zalo answered the send with,
+        which is stored just after: a rating may come first (under load). So while a send
+        is in flight, a rating that names no message of ours is looked for again for up to
+        `wait` seconds. One still unknown is not recorded as handled: the next rating pass
+        can take it."""
+        conversation = self.parts.conversation
+        waited = 0.0
+        while (known := await conversation.rated_message(CHANNEL, rating)) != RatedMessage.OURS:
+            if known == RatedMessage.UNKNOWN or waited >= wait:
+                log.warning("Zalo: a rating names no message of ours (yet): %s", rating)
+                return
+            await asyncio.sleep(RATING_LOOK_AGAIN_SECONDS)
+            waited += RATING_LOOK_AGAIN_SECONDS
+        answer = partial(conversation.rated, CHANNEL, rating)
         await self.once(f"feedback:{rating.message_id}", answer)
 
     def saw_webhook(self) -> None:
@@ -162,7 +181,8 @@ class ZaloConnection:
                 try:
                     token = await self.tokens.access_token()
                     now = self.parts.clock.now()
-                    await self.ratings.run_once(token, templates, now, self.take_rating)
+                    take = partial(self.take_rating, wait=0.0)  # it is listed: long recorded
+                    await self.ratings.run_once(token, templates, now, take)
                 except ZaloNotAuthorised as exc:
                     log.error("Zalo: %s", exc)
                 except Exception:  # Zalo or the database is away: the next pass overlaps

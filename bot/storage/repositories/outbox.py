@@ -108,6 +108,20 @@ class OutboxRepository:
         )
         return result.scalar_one_or_none()
 
+    async def survey_message_sending(self, channel: str) -> bool:
+        """Whether a survey's message is being sent on `channel` now (claimed, its outcome
+        not yet recorded): the platform may already know it by an id we do not."""
+        result = await self.session.execute(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == SENDING,
+                OutboxMessage.survey_id.is_not(None),
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
     async def get_many(self, message_ids: Sequence[int]) -> dict[int, OutboxMessage]:
         if not message_ids:
             return {}
