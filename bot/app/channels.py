@@ -79,6 +79,10 @@ class ChannelPlugin(Protocol):
     def when_off(self) -> str: ...
 
     def enabled(self, settings: Settings) -> bool: ...
+    def configured(self, settings: Settings) -> ChannelCapabilities:
+        """Its capabilities as these settings leave them (Messenger's Human Agent tag)."""
+        ...
+
     def open(self, settings: Settings) -> ChannelConnection | None: ...
     def rate_limits(self, settings: Settings) -> RateLimits | None: ...
 
@@ -101,11 +105,15 @@ def open_channels(settings: Settings) -> dict[str, ChannelConnection]:
     return connections
 
 
-def push_channels() -> dict[str, ChannelCapabilities]:
+def push_channels(settings: Settings | None = None) -> dict[str, ChannelCapabilities]:
     """Every channel messages can be pushed through, on in this process or not: a message
     routed to one waits in the outbox for the worker that has it (a CSV import next to the
-    running bot has no token, as it never had)."""
-    return {plugin.name: plugin.capabilities for plugin in REGISTERED if plugin.pushes}
+    running bot has no token, as it never had). As `settings` configure them, if given."""
+    return {
+        plugin.name: plugin.configured(settings) if settings else plugin.capabilities
+        for plugin in REGISTERED
+        if plugin.pushes
+    }
 
 
 def configured_rate_limits(settings: Settings) -> dict[str, RateLimits]:

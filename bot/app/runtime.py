@@ -271,7 +271,7 @@ def channel_directory(settings: Settings, catalog: FlowCatalog | None = None) ->
     (SURVEYBOT_CHANNEL_ORDER), and each flow's own order (its `channels` key)."""
     flows = catalog.flows.values() if catalog else ()
     return ChannelDirectory(
-        reach=push_channels(),
+        reach=push_channels(settings),
         order=settings.channel_order_list,
         flow_orders={flow.id: tuple(flow.channels) for flow in flows if flow.channels},
     )

@@ -82,6 +82,9 @@ class ChannelCapabilities:
     # a message with an invitation for this channel may go to the customer's phone.
     templates_by_phone: bool = False
     phone_prefixes: tuple[str, ...] = ()  # the numbers it reaches (E.164 starts); () any
+    # A staff member's reply on a case may go this much longer after the customer last
+    # wrote (Messenger's HUMAN_AGENT tag, where Meta granted the Page it); None: no longer.
+    staff_reply_window: timedelta | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_choices_per_message", "max_choices_per_row", "max_label_length"):
@@ -91,9 +94,24 @@ class ChannelCapabilities:
             raise ValueError(f"{self.name}: a text must be allowed at least 16 characters")
         if self.conversation_window is not None and self.conversation_window <= timedelta(0):
             raise ValueError(f"{self.name}: a conversation window must be longer than zero")
+        if self.staff_reply_window is not None and (
+            self.conversation_window is None or self.staff_reply_window < self.conversation_window
+        ):
+            raise ValueError(f"{self.name}: a staff reply window extends the conversation window")
 
-    def window_open(self, last_inbound_at: datetime | None, now: datetime) -> bool:
-        """Whether a free-form message may go now to a customer who last wrote then."""
-        if self.conversation_window is None:
+    def window(self, *, staff_reply: bool = False) -> timedelta | None:
+        """How long after the customer last wrote a free-form message (or, with
+        `staff_reply`, a staff member's reply) may go; None: any time."""
+        if staff_reply and self.staff_reply_window is not None:
+            return self.staff_reply_window
+        return self.conversation_window
+
+    def window_open(
+        self, last_inbound_at: datetime | None, now: datetime, *, staff_reply: bool = False
+    ) -> bool:
+        """Whether a free-form message (a staff reply) may go now to a customer who last
+        wrote then."""
+        window = self.window(staff_reply=staff_reply)
+        if window is None:
             return True
-        return last_inbound_at is not None and now - last_inbound_at < self.conversation_window
+        return last_inbound_at is not None and now - last_inbound_at < window

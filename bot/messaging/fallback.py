@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.messaging.message import OutgoingMessage
-from bot.messaging.outbox_writer import OutboxWriter, invited_channels
+from bot.messaging.outbox_writer import OutboxWriter
 from bot.messaging.routing import Route
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage
@@ -82,12 +82,12 @@ class DeliveryFallback:
                     await self.outbox.forward(tx, row, Route(row.channel, row.address), locale)
                     log.info("message %s queued again: the customer wrote since", row.id)
                 return
-            route = await self.outbox.route(
+            route = await self.outbox.route_message(
                 tx,
                 customer_id,
+                OutgoingMessage.from_payload(row.payload),
                 passed=tried_for(row),
                 flow_id=survey.flow_id if survey else None,
-                invited=invited_channels(OutgoingMessage.from_payload(row.payload)),
             )
             if route is None:
                 await self._nowhere_to_go(tx, customer_id, row, unreachable)

@@ -58,22 +58,55 @@ class OutboxWriter:
         *,
         flow_id: str | None = None,
         invited: Collection[str] = (),
+        staff_reply: bool = False,
     ) -> Route | None:
         """Where a message to this customer would go now (in `flow_id`'s order when that
         flow has one); None: no contact can take it. `invited`: the channels the message
-        carries an invitation for (it may go outside their window, or by phone)."""
+        carries an invitation for (it may go outside their window, or by phone);
+        `staff_reply`: it is a staff member's reply on a case (some channels let those go
+        later)."""
         contacts = await tx.contacts.of_customer(customer_id)
         phone = None
         if invited:
             customer = await tx.customers.get(customer_id)
             phone = customer.phone if customer else None
-        return self.choose(contacts, passed, flow_id=flow_id, invited=invited, phone=phone)
+        return self.choose(
+            contacts,
+            passed,
+            flow_id=flow_id,
+            invited=invited,
+            phone=phone,
+            staff_reply=staff_reply,
+        )
 
-    async def why_unroutable(self, tx: UnitOfWork, customer_id: int) -> str:
+    async def route_message(
+        self,
+        tx: UnitOfWork,
+        customer_id: int,
+        message: OutgoingMessage,
+        passed: Collection[tuple[str, str]] = (),
+        *,
+        flow_id: str | None = None,
+    ) -> Route | None:
+        """`route` for this message: what it carries decides where it may go."""
+        return await self.route(
+            tx,
+            customer_id,
+            passed,
+            flow_id=flow_id,
+            invited=invited_channels(message),
+            staff_reply=is_staff_reply(message),
+        )
+
+    async def why_unroutable(
+        self, tx: UnitOfWork, customer_id: int, *, staff_reply: bool = False
+    ) -> str:
         """Why `route` found nothing: each contact and what keeps it from taking a message."""
         contacts = await tx.contacts.of_customer(customer_id)
         states = [contact_state(c) for c in contacts]
-        return why_unroutable(states, self.directory.reach, self.clock.now())
+        return why_unroutable(
+            states, self.directory.reach, self.clock.now(), staff_reply=staff_reply
+        )
 
     def choose(
         self,
@@ -83,6 +116,7 @@ class OutboxWriter:
         flow_id: str | None = None,
         invited: Collection[str] = (),
         phone: str | None = None,
+        staff_reply: bool = False,
     ) -> Route | None:
         return choose_contact(
             [contact_state(c) for c in contacts],
@@ -92,6 +126,7 @@ class OutboxWriter:
             passed=passed,
             invited=invited,
             phone=phone,
+            staff_reply=staff_reply,
         )
 
     async def to_customer(
@@ -109,9 +144,7 @@ class OutboxWriter:
         """Queue the message on the customer's chosen contact (in `flow_id`'s order), fitted
         to its channel (in several parts if its text is long: the id is the last one's,
         which carries the choices); None when no contact can take it."""
-        route = route or await self.route(
-            tx, customer_id, flow_id=flow_id, invited=invited_channels(message)
-        )
+        route = route or await self.route_message(tx, customer_id, message, flow_id=flow_id)
         if route is None:
             return None
         return await self._add_fitted(tx, route, message, locale, priority, customer_id, survey_id)
@@ -281,6 +314,11 @@ class OutboxWriter:
 def invited_channels(message: OutgoingMessage) -> frozenset[str]:
     """The channels `message` carries an invitation (a template) for."""
     return frozenset(invitation.channel for invitation in message.invitations)
+
+
+def is_staff_reply(message: OutgoingMessage) -> bool:
+    """To a customer, only a staff member's reply names a case (bot.support.relay)."""
+    return message.case_id is not None
 
 
 def contact_state(contact: Contact) -> ContactState:

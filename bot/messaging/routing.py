@@ -7,8 +7,10 @@ enabled, the platform said it is unreachable, the customer opted out there, or t
 channel can only answer within a window that is closed. A message that carries an
 invitation (a template the channel may send first, bot.messaging.message.Invitation) may go
 outside that window, and, where the channel sends templates by phone, to the customer's
-phone number, after their other contacts. No contact left: None, and the caller falls back
-to the survey's web link.
+phone number, after their other contacts. A staff member's reply on a case may go later
+than other messages where the channel allows a person's replies longer (Messenger's Human
+Agent tag: 7 days, not 24 hours). No contact left: None, and the caller falls back to the
+survey's web link.
 """
 
 from __future__ import annotations
@@ -49,11 +51,13 @@ def choose_contact(
     passed: Collection[tuple[str, str]] = (),
     invited: Collection[str] = (),
     phone: str | None = None,
+    staff_reply: bool = False,
 ) -> Route | None:
     """The contact to write to now, or None; `passed`: (channel, address) pairs already
     tried for this message (they reported unreachable or outside their window).
     `invited`: the channels the message carries an invitation for; `phone`: the
-    customer's (E.164), which those of them that send templates by phone can reach."""
+    customer's (E.164), which those of them that send templates by phone can reach;
+    `staff_reply`: the message is a staff member's reply on a case."""
     rank = {name: i for i, name in enumerate(order)}
     ordered = sorted(
         enumerate(contacts), key=lambda pair: (rank.get(pair[1].channel, len(rank)), pair[0])
@@ -67,11 +71,12 @@ def choose_contact(
     candidates.extend(_by_phone(phone, invited, channels, order, contacts))
     reasons: list[str] = []
     for contact in candidates:
-        problem = _why_not(contact, channels, now, passed, invited)
+        problem = _why_not(contact, channels, now, passed, invited, staff_reply)
         if problem is None:
             # Taken only because its template may go where the message may not?
             closed = contact.by_phone or (
-                bool(invited) and _why_not(contact, channels, now, passed) is not None
+                bool(invited)
+                and _why_not(contact, channels, now, passed, staff_reply=staff_reply) is not None
             )
             because = "; ".join(reasons) or None
             return Route(contact.channel, contact.address, because, template_only=closed)
@@ -84,9 +89,14 @@ def why_unroutable(
     channels: Mapping[str, ChannelCapabilities],
     now: datetime,
     passed: Collection[tuple[str, str]] = (),
+    *,
+    staff_reply: bool = False,
 ) -> str:
     """Why no contact can be written to now (for staff, and the record), or "no contact"."""
-    problems = [f"{c.channel} {c.address}: {_why_not(c, channels, now, passed)}" for c in contacts]
+    problems = [
+        f"{c.channel} {c.address}: {_why_not(c, channels, now, passed, staff_reply=staff_reply)}"
+        for c in contacts
+    ]
     return "; ".join(problems) or "no contact"
 
 
@@ -126,6 +136,7 @@ def _why_not(
     now: datetime,
     passed: Collection[tuple[str, str]],
     invited: Collection[str] = (),
+    staff_reply: bool = False,
 ) -> str | None:
     reach = channels.get(contact.channel)
     if reach is None:
@@ -136,7 +147,7 @@ def _why_not(
         return f"unreachable since {contact.unreachable_at:%Y-%m-%d %H:%M}Z"
     if contact.opted_out_at is not None:
         return "opted out on this channel"
-    window = reach.conversation_window
+    window = reach.window(staff_reply=staff_reply)
     answers_only = window is not None and not reach.can_start_conversation
     # Only a window we know has closed: an address the shop gave us may have written to
     # its page or OA before we knew it, which only the platform knows. It says so (an
@@ -144,7 +155,11 @@ def _why_not(
     known = contact.last_inbound_at is not None
     if contact.channel in invited:
         return None  # its template may go outside the window
-    if answers_only and known and not reach.window_open(contact.last_inbound_at, now):
+    if (
+        answers_only
+        and known
+        and not reach.window_open(contact.last_inbound_at, now, staff_reply=staff_reply)
+    ):
         assert window is not None
         return f"outside its {_hours(window)} window"
     return None

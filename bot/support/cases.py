@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.messaging.message import OutgoingMessage
+from bot.messaging.outbox_writer import WEB
 from bot.storage.database import Database
 from bot.storage.models import Case
 from bot.storage.repositories.timers import TimerKind
@@ -99,11 +100,27 @@ class CaseService:
                 case = await tx.cases.get(case_id)
                 assert case is not None
                 await self.refresh_card(tx, case)
-                toast = self.cards.phrase("claimed", id=case_id)
+                # Told before they write: a reply could not reach the customer now.
+                why = await self.reply_cannot_reach(tx, case)
+                name = "claimed_unreachable" if why else "claimed"
+                toast = self.cards.phrase(name, id=case_id, why=why)
             else:
                 toast = await self._why_not(tx, case_id)
         self.delivery.kick()
         return toast
+
+    async def reply_cannot_reach(self, tx: UnitOfWork, case: Case) -> str | None:
+        """Why a staff reply on the case cannot reach the customer now (Zalo's 7 days or
+        Messenger's 24 hours since they last wrote have passed, ...), or None when it can.
+        A customer on the web page sees the reply there when they come back, so it can."""
+        survey = await tx.surveys.get(case.survey_id)
+        if survey is None or survey.channel == WEB:
+            return None
+        outbox = self.runner.outbox
+        route = await outbox.route(tx, case.customer_id, flow_id=survey.flow_id, staff_reply=True)
+        if route is not None:
+            return None
+        return await outbox.why_unroutable(tx, case.customer_id, staff_reply=True)
 
     async def resolve(self, staff: Staff, case_id: int) -> str:
         async with self.db.transaction() as tx:

@@ -11,7 +11,6 @@ import logging
 
 from bot.clock import Clock
 from bot.messaging.message import OutgoingMessage
-from bot.messaging.outbox_writer import WEB
 from bot.messaging.rich_text import MESSAGE_TEXT_LIMIT, escape, visible_length
 from bot.storage.database import Database
 from bot.storage.models import Case, Customer
@@ -93,16 +92,9 @@ class CaseRelay:
 
     async def _unreachable(self, tx: UnitOfWork, case: Case) -> str | None:
         """Said to staff instead of sending, when no contact of the customer can take a
-        reply now (Zalo's 7 days since they last wrote have passed, ...). A customer on
-        the web page sees the reply there when they come back, so it goes."""
-        survey = await tx.surveys.get(case.survey_id)
-        if survey is None or survey.channel == WEB:
-            return None
-        outbox = self.cases.runner.outbox
-        if await outbox.route(tx, case.customer_id, flow_id=survey.flow_id) is not None:
-            return None
-        why = await outbox.why_unroutable(tx, case.customer_id)
-        return self.cards.phrase("reply_unreachable", id=case.id, why=why)
+        reply now."""
+        why = await self.cases.reply_cannot_reach(tx, case)
+        return self.cards.phrase("reply_unreachable", id=case.id, why=why) if why else None
 
     async def _to_customer(
         self, tx: UnitOfWork, case: Case, staff: Staff, text: str, chat_id: int, message_id: str

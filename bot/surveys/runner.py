@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.flows.registry import FlowRegistry
 from bot.flows.schema import EndStep, Flow
 from bot.messaging.message import OutgoingMessage
-from bot.messaging.outbox_writer import WEB, OutboxWriter, invited_channels
+from bot.messaging.outbox_writer import WEB, OutboxWriter
 from bot.messaging.presenter import Presenter
 from bot.storage.models import Customer, Survey
 from bot.storage.repositories.outbox import PENDING
@@ -246,9 +246,7 @@ class SurveyRunner:
                     flow_id=survey.flow_id,
                 )
             return await self.outbox.on_web_page(tx, survey, message)
-        route = await self.outbox.route(
-            tx, customer.id, flow_id=survey.flow_id, invited=invited_channels(message)
-        )
+        route = await self.outbox.route_message(tx, customer.id, message, flow_id=survey.flow_id)
         if route is None:
             # Kept where the customer can still read it: their survey's web page (its
             # link, on a template's button or a receipt), rather than nowhere.

@@ -101,6 +101,9 @@ class TightPlugin:
     def open(self, settings: Settings) -> TightConnection:
         return self.connection
 
+    def configured(self, settings: Settings) -> ChannelCapabilities:
+        return self.capabilities
+
     def rate_limits(self, settings: Settings) -> RateLimits | None:
         return None  # from its capabilities
 

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.channels.console.capabilities import CONSOLE
+from bot.channels.messenger.plugin import PLUGIN as MESSENGER_PLUGIN
 from bot.channels.telegram.capabilities import TELEGRAM
 from bot.channels.web.capabilities import WEB_CHAT
+from bot.config import Settings
 from bot.messaging.capabilities import Markup, RateLimits
 from tests.messaging.tight_channel import TIGHT
 
@@ -37,6 +39,16 @@ def test_a_window_is_open_only_that_long_after_the_customer_wrote():
     assert not TIGHT.window_open(None, NOW)  # never wrote: never open
 
 
+def test_messengers_human_agent_setting_lets_staff_replies_go_for_7_days():
+    off = MESSENGER_PLUGIN.configured(Settings(_env_file=None))
+    on = MESSENGER_PLUGIN.configured(Settings(_env_file=None, messenger_human_agent=True))
+    wrote = NOW - timedelta(days=3)
+    assert not off.window_open(wrote, NOW, staff_reply=True)
+    assert on.window_open(wrote, NOW, staff_reply=True)
+    assert not on.window_open(wrote, NOW)  # a survey still keeps to the 24 hours
+    assert not on.window_open(NOW - timedelta(days=7), NOW, staff_reply=True)
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -45,6 +57,7 @@ def test_a_window_is_open_only_that_long_after_the_customer_wrote():
         {"max_label_length": 0},
         {"max_text_length": 5},
         {"conversation_window": timedelta(0)},
+        {"staff_reply_window": timedelta(hours=1)},  # shorter than the 24 hours
     ],
 )
 def test_impossible_capabilities_are_refused_when_declared(change):

@@ -2,7 +2,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.channels.telegram.capabilities import TELEGRAM
-from bot.messaging.routing import ContactState, Route, choose_contact
+from bot.messaging.routing import ContactState, Route, choose_contact, why_unroutable
 from tests.messaging.tight_channel import TIGHT
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -131,3 +131,21 @@ def test_a_phone_abroad_is_not_tried_on_a_channel_that_reaches_only_some_countri
     singapore = "+6591234567"
     assert choose_contact([], vietnam_only, ORDER, NOW, invited={"zalo"}, phone=singapore) is None
     assert choose_contact([], vietnam_only, ORDER, NOW, invited={"zalo"}, phone="+84901234567")
+
+
+def test_a_staff_reply_goes_for_as_long_as_the_channel_lets_a_persons_replies_go():
+    human_agent = replace(TIGHT, name="messenger", staff_reply_window=timedelta(days=7))
+    channels = {"messenger": human_agent}
+    three_days = ContactState("messenger", "m1", last_inbound_at=NOW - timedelta(days=3))
+    eight_days = ContactState("messenger", "m2", last_inbound_at=NOW - timedelta(days=8))
+    assert choose_contact([three_days], channels, ORDER, NOW) is None  # not a survey
+    assert choose_contact([three_days], channels, ORDER, NOW, staff_reply=True) == Route(
+        "messenger", "m1"
+    )
+    assert choose_contact([eight_days], channels, ORDER, NOW, staff_reply=True) is None
+    assert (
+        why_unroutable([eight_days], channels, NOW, staff_reply=True)
+        == "messenger m2: outside its 7-day window"
+    )
+    # Without the permission, a staff reply keeps to the 24 hours as any message does.
+    assert choose_contact([three_days], CHANNELS, ORDER, NOW, staff_reply=True) is None

@@ -3,10 +3,12 @@ token, the app secret and a verify token) is set."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter
 
 from bot.channels.messenger import CHANNEL, webhook
-from bot.channels.messenger.capabilities import MESSENGER
+from bot.channels.messenger.capabilities import HUMAN_AGENT_WINDOW, MESSENGER
 from bot.channels.messenger.connection import MessengerConnection
 from bot.config import Settings
 from bot.messaging.capabilities import ChannelCapabilities
@@ -25,6 +27,12 @@ class MessengerPlugin:
 
     def open(self, settings: Settings) -> MessengerConnection:
         return MessengerConnection(settings)
+
+    def configured(self, settings: Settings) -> ChannelCapabilities:
+        """With Meta's Human Agent permission, staff replies may go for 7 days."""
+        if settings.messenger_human_agent:
+            return replace(self.capabilities, staff_reply_window=HUMAN_AGENT_WINDOW)
+        return self.capabilities
 
     def rate_limits(self, settings: Settings) -> RateLimits | None:
         return None  # its capabilities'

@@ -26,6 +26,9 @@ class TelegramPlugin:
     def open(self, settings: Settings) -> TelegramConnection:
         return TelegramConnection(settings, create_bot(settings))
 
+    def configured(self, settings: Settings) -> ChannelCapabilities:
+        return self.capabilities  # no setting changes what it can do
+
     def rate_limits(self, settings: Settings) -> RateLimits:
         """Telegram's limits as the shop set them (the defaults are Telegram's own)."""
         return RateLimits.per_second(

@@ -25,6 +25,9 @@ class WebChatPlugin:
     def open(self, settings: Settings) -> None:
         return None
 
+    def configured(self, settings: Settings) -> ChannelCapabilities:
+        return self.capabilities  # no setting changes what it can do
+
     def rate_limits(self, settings: Settings) -> RateLimits | None:
         return None
 

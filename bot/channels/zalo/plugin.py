@@ -26,6 +26,9 @@ class ZaloPlugin:
     def open(self, settings: Settings) -> ZaloConnection:
         return ZaloConnection(settings)
 
+    def configured(self, settings: Settings) -> ChannelCapabilities:
+        return self.capabilities  # no setting changes what it can do
+
     def rate_limits(self, settings: Settings) -> RateLimits | None:
         return None  # its capabilities'
 
