@@ -1,6 +1,7 @@
 """What `surveybot status` shows: the state of surveys, timers and deliveries, and of the
 channels that keep tokens or meet the platform's limits (Zalo: until when the token chain
-holds, the last event seen, the call-limit and quota errors of the last 24 hours)."""
+holds; Messenger: whether Meta accepts the Page token; the last event seen, the call-limit
+and quota errors of the last 24 hours)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,8 @@ def _chain_text(chain: TokenChain, now: datetime) -> str:
     renewed = f"last renewed {_at(chain.refreshed_at)}"
     if chain.state is ChainState.NOT_AUTHORISED:
         return f"NOT AUTHORISED since {_at(chain.failed_at)}: {chain.last_error}"
+    if chain.access_expires_at is None and chain.refresh_expires_at is None:
+        return f"token accepted (last checked {_at(chain.refreshed_at)})"  # it does not expire
     if chain.state is ChainState.EXPIRED:
         return (
             f"NOT AUTHORISED: the refresh token expired {_at(chain.refresh_expires_at)} ({renewed})"

@@ -1,14 +1,19 @@
 """What the database says about the channels that keep a token chain or meet the platform's
-limits: whether the chain is dead or runs out soon, and the call-limit and quota errors of
-the last 24 hours. `surveybot status` and the dashboard read it, and the dashboard may run
-in a process without the channel, so nothing here asks the channel itself."""
+limits: whether the chain is dead or runs out soon (or a token that does not expire was
+refused), and the call-limit and quota errors of the last 24 hours. `surveybot status` and
+the dashboard read it, and the dashboard may run in a process without the channel, so
+nothing here asks the channel itself."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.clock import Clock
+from bot.storage.database import Database
 from bot.storage.models import ChannelToken
 from bot.storage.repositories.limit_errors import LimitError
 from bot.storage.unit_of_work import UnitOfWork
@@ -18,6 +23,8 @@ LIMIT_WINDOW = timedelta(hours=24)
 # a refresh token this close to its end means surveybot has not run, or refreshing fails.
 EXPIRY_WARNING = timedelta(days=14)
 RECENT_SHOWN = 3
+
+log = logging.getLogger(__name__)
 
 
 class ChainState(StrEnum):
@@ -89,3 +96,38 @@ def _chain(token: ChannelToken, now: datetime) -> TokenChain:
         token.last_error,
         token.failed_at,
     )
+
+
+class ChannelHealthRecorder:
+    """The writing side, for a channel whose token does not rotate (Messenger's Page
+    token): whether the platform last accepted or refused it, and its call-limit errors.
+    Never raises: what it records only explains, and a database that is away costs the
+    record alone (logged)."""
+
+    def __init__(self, db: Database, clock: Clock, channel: str) -> None:
+        self.db, self.clock, self.channel = db, clock, channel
+
+    async def token_accepted(self) -> None:
+        """The token works: any refusal recorded before is over."""
+        await self._write(self._accepted)
+
+    async def token_refused(self, why: str) -> None:
+        await self._write(lambda tx, now: self._refused(tx, now, why))
+
+    async def limit(self, code: int, message: str) -> None:
+        await self._write(lambda tx, now: tx.limit_errors.add(self.channel, code, message, now))
+
+    async def _accepted(self, tx: UnitOfWork, now: datetime) -> None:
+        row = await tx.tokens.locked(self.channel)
+        row.refreshed_at, row.last_error, row.failed_at = now, None, None
+
+    async def _refused(self, tx: UnitOfWork, now: datetime, why: str) -> None:
+        row = await tx.tokens.locked(self.channel)
+        row.last_error, row.failed_at = why[:2000], now
+
+    async def _write(self, change: Callable[[UnitOfWork, datetime], Awaitable[object]]) -> None:
+        try:
+            async with self.db.transaction() as tx:
+                await change(tx, self.clock.now())
+        except Exception:
+            log.warning("%s: could not record the channel's health", self.channel, exc_info=True)

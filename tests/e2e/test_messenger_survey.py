@@ -16,6 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.status import system_status
+from bot.clock import SystemClock
 from bot.storage.models import AnswerRow, Case, Contact, InboundMessage, OutboxMessage, Survey
 from bot.surveys.engine import SessionStatus
 from tests.e2e.conftest import messenger_settings
@@ -31,10 +33,9 @@ KEY = "messenger-e2e-key"
 TELEGRAM_CHAT = 5150
 
 
-@pytest.fixture
-async def shop(
+def shop_process(
     messenger: FakeMessenger, telegram: FakeTelegram, database_url: str, tmp_path: Path
-) -> AsyncIterator[SurveybotProcess]:
+) -> SurveybotProcess:
     telegram.add_user(TELEGRAM_CHAT, first_name="Lan")
     process = SurveybotProcess(
         tmp_path,
@@ -50,6 +51,14 @@ async def shop(
         },
     )
     messenger.webhook_url = f"{process.url}/messenger/webhook"
+    return process
+
+
+@pytest.fixture
+async def shop(
+    messenger: FakeMessenger, telegram: FakeTelegram, database_url: str, tmp_path: Path
+) -> AsyncIterator[SurveybotProcess]:
+    process = shop_process(messenger, telegram, database_url, tmp_path)
     await process.start()
     yield process
     await process.stop()
@@ -283,3 +292,37 @@ async def test_outside_the_window_the_feedback_template_asks_and_its_answer_is_s
             break
         await asyncio.sleep(0.1)
     assert any("Cảm ơn" in text for text in texts) and any("xin lỗi" in text for text in texts)
+
+
+async def test_a_refused_page_token_is_said_at_start_up_and_in_the_status(
+    messenger, telegram, database_url, tmp_path, db
+):
+    messenger.fail_next(190)  # Meta refuses the Page token when surveybot asks at start-up
+    process = shop_process(messenger, telegram, database_url, tmp_path)
+    await process.start()
+    try:
+        assert "Messenger NOT AUTHORISED: Meta refused the Page access token" in process.log()
+        health = await system_status(db, SystemClock())
+        assert health.channels["messenger"].startswith("NOT AUTHORISED since ")
+        async with httpx.AsyncClient(base_url=process.url) as client:
+            assert (await client.get("/healthz")).json()["channels"]["messenger"] == (
+                "not authorised"
+            )
+
+        # A new token is in place (the fake takes it again): the next send that goes
+        # clears the alarm.
+        messenger.add_user(LAN)
+        messenger.user_sends(LAN, "hi")
+        await messenger.wait_for(lambda fake: fake.messages(LAN), timeout=20)
+        for _ in range(100):
+            line = (await system_status(db, SystemClock())).channels["messenger"]
+            if line.startswith("token accepted"):
+                break
+            await asyncio.sleep(0.1)
+        assert line.startswith("token accepted (last checked ")
+    finally:
+        await process.stop()
+
+
+async def test_the_banner_names_the_page_the_token_belongs_to(shop):
+    assert "Messenger on, Page Cửa hàng Lan (1111)" in shop.log()

@@ -54,6 +54,9 @@ fbtrace_id}}`, HTTP 400, code 2 HTTP 500; every refusal is recorded in `rejected
 - Success: `{"recipient_id", "message_id"}` (mids like Meta's, "m_" + ~88 characters). The
   new message dismisses the quick replies of earlier ones; with `echoes` an is_echo message
   event of it goes to the webhook.
+- The Page node, `GET /{vN.N}/{page_id}` (or `me`) with the Page token: `{"id", "name"}`
+  (the `fields` asked for; the name "Cửa hàng Lan"); the token's errors as above; another
+  id is 100/33. A `fail_next` without a psid applies to it too.
 
 Webhooks (messenger_events, messenger_webhook): POSTs of `{"object": "page", "entry": [{id,
 time, messaging: [event]}]}`, ASCII JSON (Meta signs the escaped-unicode payload) signed
@@ -240,8 +243,9 @@ class FakeMessenger:
         psid: str | None = None,
         status: int | None = None,
     ) -> None:
-        """The next `times` sends (to `psid` only, if given) answer this error and take no
-        effect; `status` defaults to 400 (500 for code 2)."""
+        """The next `times` calls (sends to `psid` only, if given; without a psid the Page
+        node too) answer this error and take no effect; `status` defaults to 400 (500 for
+        code 2)."""
         self._api.faults.append(Fault(error_code, subcode, times, psid, status))
 
     # ----- what users do (each returns the event and queues it) ----------------------

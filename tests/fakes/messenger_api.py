@@ -39,6 +39,8 @@ from tests.fakes.messenger_window import WindowPolicy
 from tests.fakes.telegram_state import Pulse
 
 SEND_PATH_RE = re.compile(r"/(v\d+\.\d+)/([^/]+)/messages")
+NODE_PATH_RE = re.compile(r"/(v\d+\.\d+)/([^/]+)")
+PAGE_NAME = "Cửa hàng Lan"
 JSON_FIELDS = ("recipient", "message")  # form fields that hold JSON
 
 
@@ -71,6 +73,8 @@ class MessengerApi:
     async def handle(self, request: web.Request) -> web.Response:
         body: Any = None
         try:
+            if request.method == "GET":
+                return web.json_response(self._page_node(request))
             via_me = self._route(request)
             body = await _body(request)
             self._authenticate(request, body, via_me)
@@ -100,6 +104,23 @@ class MessengerApi:
                 type_="GraphMethodException",
             )
         return match[2] == "me"
+
+    def _page_node(self, request: web.Request) -> dict[str, Any]:
+        """`GET /{version}/{page-id}` (or `me`) with the Page token: the Page's `id` and
+        `name`, the fields asked for (default both)."""
+        match = NODE_PATH_RE.fullmatch(request.path)
+        if match is None or match[2] not in ("me", self.page_id):
+            raise GraphError(
+                INVALID_PARAMETER,
+                f"Unsupported get request. Object with ID '{request.path}' does not exist",
+                UNKNOWN_OBJECT,
+                type_="GraphMethodException",
+            )
+        self._authenticate(request, None, match[2] == "me")
+        self._take_fault(None)
+        fields = (request.query.get("fields") or "id,name").split(",")
+        node = {"id": self.page_id, "name": PAGE_NAME}
+        return {field: node[field] for field in fields if field in node}
 
     def _authenticate(self, request: web.Request, body: Any, via_me: bool) -> None:
         token = request.query.get("access_token")

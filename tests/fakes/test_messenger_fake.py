@@ -181,6 +181,21 @@ async def test_a_rotated_page_token_refuses_the_old_one(
     assert (await send(http, messenger, text_body()))[0] == 200
 
 
+async def test_the_page_node_answers_the_pages_token_with_its_id_and_name(
+    messenger: FakeMessenger, http: aiohttp.ClientSession
+) -> None:
+    url = f"{messenger.base_url}/v23.0/{messenger.page_id}"
+    good = {"fields": "id,name", "access_token": messenger.page_token}
+    async with http.get(url, params=good) as resp:
+        assert (resp.status, await resp.json()) == (200, {"id": "1111", "name": "Cửa hàng Lan"})
+    async with http.get(url, params={**good, "access_token": "EAAwrong"}) as resp:
+        assert (resp.status, error_of(await resp.json())) == (400, (190, None))
+    async with http.get(f"{messenger.base_url}/v23.0/9999", params=good) as resp:
+        assert error_of(await resp.json()) == (100, 33)
+    assert [r.code for r in messenger.rejected] == [190, 100]
+    messenger.rejected.clear()
+
+
 @pytest.mark.parametrize("path", ["/v21.0/9999/messages", "/v21/1111/messages", "/1111/messages"])
 async def test_another_page_or_path_is_100_33(
     messenger: FakeMessenger, http: aiohttp.ClientSession, path: str

@@ -5,6 +5,7 @@ and quota errors; nothing when all is well."""
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock
+from bot.messaging.channel_health import ChannelHealthRecorder
 from tests.channel_state import store_chain, store_limit_error
 from tests.web.dashboard_client import runtime_of, signed_in_as
 
@@ -83,3 +84,18 @@ async def test_a_healthy_channel_shows_no_warning(make_client):
     await store_chain(runtime_of(client).db, NOW - timedelta(hours=2))
     page = await client.get("/dashboard/overview")
     assert page.status_code == 200 and 'class="warnings"' not in page.text
+
+
+async def test_a_refused_messenger_page_token_is_a_warning_with_metas_fix(make_client):
+    client = await signed_in_as(make_client, "marketer", clock=ManualClock(NOW))
+    health = ChannelHealthRecorder(runtime_of(client).db, ManualClock(NOW), "messenger")
+    await health.token_refused("Meta refused the Page access token (Meta error 190/460: ...)")
+    page = await client.get("/dashboard/overview")
+    assert page.status_code == 200
+    assert 'id="warning-messenger-token"' in page.text
+    shown = page.text.split('id="warning-messenger-token"')[1].split("</div>")[0]
+    assert "Messenger sends nothing: Meta has refused the Page access token since" in shown
+    assert "SURVEYBOT_MESSENGER_PAGE_TOKEN" in shown and "docs/channels/messenger.md" in shown
+
+    await health.token_accepted()  # a send went through: the warning is gone
+    assert 'id="warning-messenger-token"' not in (await client.get("/dashboard/overview")).text

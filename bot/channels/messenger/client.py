@@ -1,4 +1,5 @@
-"""A thin typed client of the Graph API's Send API (`POST /<version>/<page-id>/messages`).
+"""A thin typed client of the Graph API's Send API (`POST /<version>/<page-id>/messages`),
+and of the Page node (`GET /<version>/<page-id>`) to check the Page token.
 The URL setting is a base URL; the pinned version and the path are added here
 (../shared/contracts/channels.md).
 
@@ -32,7 +33,8 @@ class GraphUnavailable(Exception):
 
 class GraphClient:
     def __init__(self, api_url: str, page_id: str, page_token: str, timeout: float) -> None:
-        self.messages_url = f"{api_url}/{GRAPH_VERSION}/{page_id}/messages"
+        self.page_url = f"{api_url}/{GRAPH_VERSION}/{page_id}"
+        self.messages_url = f"{self.page_url}/messages"
         self._token = page_token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -48,11 +50,27 @@ class GraphClient:
 
     async def send(self, body: dict[str, Any]) -> str:
         """Send one message; returns Meta's message id (`mid`)."""
-        url = self.messages_url
+        answer = await self._call("POST", self.messages_url, json_body=body)
+        message_id = answer.get("message_id")
+        return str(message_id) if message_id is not None else ""
+
+    async def page_name(self) -> str:
+        """The Page's name, as the Page token sees it (`GET /<page-id>?fields=id,name`, the
+        Page node): a refused token (190) is found at start-up, not at the first send."""
+        answer = await self._call("GET", self.page_url, params={"fields": "id,name"})
+        return str(answer.get("name") or "")
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        query = {**(params or {}), "access_token": self._token}
         try:
-            async with self._http().post(
-                url, params={"access_token": self._token}, json=body
-            ) as response:
+            async with self._http().request(method, url, params=query, json=json_body) as response:
                 raw = await response.read()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -69,8 +87,7 @@ class GraphClient:
         error = answer.get("error")
         if isinstance(error, dict) or status >= 400:
             raise _graph_error(error if isinstance(error, dict) else {}, status)
-        message_id = answer.get("message_id")
-        return str(message_id) if message_id is not None else ""
+        return answer
 
 
 def _graph_error(error: dict[str, Any], status: int) -> GraphError:

@@ -40,6 +40,7 @@ from bot.channels.messenger.capabilities import (
 from bot.channels.messenger.client import GraphClient, GraphError, GraphUnavailable
 from bot.errors import OutsideWindow, Rejected, RetryLater, TransientFailure, Unreachable
 from bot.messaging.channel import Delivery
+from bot.messaging.channel_health import ChannelHealthRecorder
 from bot.messaging.message import Invitation, OutgoingMessage
 from bot.messaging.tracking import tracking_id
 
@@ -60,9 +61,19 @@ class MessengerSender:
     name = CHANNEL
     capabilities = MESSENGER
 
-    def __init__(self, client: GraphClient, *, human_agent: bool = False) -> None:
+    def __init__(
+        self,
+        client: GraphClient,
+        *,
+        human_agent: bool = False,
+        health: ChannelHealthRecorder | None = None,
+    ) -> None:
+        """`health`: where a refused Page token and Meta's rate limits are recorded, for
+        `surveybot status` and the dashboard."""
         self.client = client
         self.human_agent = human_agent
+        self.health = health
+        self.token_refused = False  # recorded as refused: the next send that goes clears it
 
     def is_group(self, address: str) -> bool:
         return False  # a Page writes to people only
@@ -70,24 +81,41 @@ class MessengerSender:
     async def deliver(self, delivery: Delivery) -> str | None:
         if delivery.kind == "edit":
             raise Rejected("Messenger cannot edit a sent message")
-        message = OutgoingMessage.from_payload(delivery.payload)
-        body = send_body(delivery.address, message, human_agent=self.human_agent)
-        invitation = message.invitation(CHANNEL)
         try:
-            # The question first, unless we know the window has closed: only Meta knows.
-            if invitation is None or not delivery.payload.get("template_only"):
-                try:
-                    return await self.client.send(body)
-                except GraphError as exc:
-                    if invitation is None or not _outside_window(exc):
-                        raise
-            # Past the 24 hours: Meta's feedback form, within 7 days of their last message.
-            form = feedback_body(delivery.address, invitation, tracking_id(delivery.outbox_id))
-            return await self.client.send(form)
+            sent = await self._send(delivery)
         except GraphUnavailable as exc:
             raise TransientFailure(str(exc)) from None
         except GraphError as exc:
+            await self._record(exc)
             raise _translated(exc) from None
+        if self.token_refused and self.health is not None:
+            self.token_refused = False
+            await self.health.token_accepted()
+        return sent
+
+    async def _send(self, delivery: Delivery) -> str:
+        message = OutgoingMessage.from_payload(delivery.payload)
+        body = send_body(delivery.address, message, human_agent=self.human_agent)
+        invitation = message.invitation(CHANNEL)
+        # The question first, unless we know the window has closed: only Meta knows.
+        if invitation is None or not delivery.payload.get("template_only"):
+            try:
+                return await self.client.send(body)
+            except GraphError as exc:
+                if invitation is None or not _outside_window(exc):
+                    raise
+        # Past the 24 hours: Meta's feedback form, within 7 days of their last message.
+        form = feedback_body(delivery.address, invitation, tracking_id(delivery.outbox_id))
+        return await self.client.send(form)
+
+    async def _record(self, exc: GraphError) -> None:
+        if self.health is None:
+            return
+        if exc.code in RATE_LIMITS:
+            await self.health.limit(exc.code, exc.message)
+        elif exc.code == TOKEN_INVALID:
+            self.token_refused = True
+            await self.health.token_refused(str(exc))
 
 
 def send_body(psid: str, message: OutgoingMessage, *, human_agent: bool = False) -> dict[str, Any]:

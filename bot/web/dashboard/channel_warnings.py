@@ -44,7 +44,8 @@ def _chain_warning(context: PageContext, channel: str, chain: TokenChain) -> dic
         )
         advice = t["fix_now"].format(fix=fix)
     else:
-        text = t["token_not_authorised"].format(
+        wording = t.get(f"token_not_authorised_{channel}", t["token_not_authorised"])
+        text = wording.format(
             channel=name, when=_local(context, chain.failed_at), reason=chain.last_error
         )
         advice = t["fix_now"].format(fix=fix)

@@ -52,6 +52,10 @@ LABELS: dict[str, dict[str, str]] = {
         "token_not_authorised": (
             "{channel} sends nothing: its token chain has been broken since {when}. {reason}."
         ),
+        "token_not_authorised_messenger": (
+            "{channel} sends nothing: Meta has refused the Page access token since {when}. "
+            "{reason}."
+        ),
         "token_expired": "{channel} sends nothing: its refresh token ran out on {when}.",
         "token_expiring": (
             "{channel}'s refresh token runs out on {when}. surveybot renews it every day while it "
@@ -67,6 +71,11 @@ LABELS: dict[str, dict[str, str]] = {
         "token_fix_zalo": (
             "re-authorise the OA in Zalo's developer console (docs/channels/zalo.md, set-up step "
             "5), set SURVEYBOT_ZALO_REFRESH_TOKEN to the new refresh token and restart surveybot."
+        ),
+        "token_fix_messenger": (
+            "generate a new Page access token in the Meta app's Messenger settings "
+            "(docs/channels/messenger.md, set-up step 2), set SURVEYBOT_MESSENGER_PAGE_TOKEN to "
+            "it and restart surveybot."
         ),
         "limit_errors": (
             "Quota or call-limit errors on {channel} in the last 24 hours: {n}. Its messages wait "
@@ -218,6 +227,9 @@ LABELS: dict[str, dict[str, str]] = {
         "token_not_authorised": (
             "{channel} không gửi được tin nào: chuỗi token bị hỏng từ {when}. {reason}."
         ),
+        "token_not_authorised_messenger": (
+            "{channel} không gửi được tin nào: Meta từ chối Page access token từ {when}. {reason}."
+        ),
         "token_expired": "{channel} không gửi được tin nào: refresh token đã hết hạn lúc {when}.",
         "token_expiring": (
             "Refresh token của {channel} sẽ hết hạn lúc {when}. Khi chạy, surveybot gia hạn nó "
@@ -234,6 +246,11 @@ LABELS: dict[str, dict[str, str]] = {
             "ủy quyền lại OA trong trang nhà phát triển của Zalo (docs/channels/zalo.md, bước 5 "
             "phần cài đặt), đặt SURVEYBOT_ZALO_REFRESH_TOKEN bằng refresh token mới rồi khởi động "
             "lại surveybot."
+        ),
+        "token_fix_messenger": (
+            "tạo Page access token mới trong phần cài đặt Messenger của ứng dụng Meta "
+            "(docs/channels/messenger.md, bước 2 phần cài đặt), đặt "
+            "SURVEYBOT_MESSENGER_PAGE_TOKEN bằng token đó rồi khởi động lại surveybot."
         ),
         "limit_errors": (
             "Lỗi hạn mức (hết quota hoặc vượt giới hạn số lần gọi) trên {channel} trong 24 giờ "

@@ -106,6 +106,54 @@ async def test_a_rate_limit_or_a_refused_token_pauses_the_whole_channel(code):
     assert raised.value.whole_channel
 
 
+class HealthRecord:
+    """What the sender records for `surveybot status` (ChannelHealthRecorder's calls)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    async def token_accepted(self) -> None:
+        self.calls.append(("accepted",))
+
+    async def token_refused(self, why: str) -> None:
+        self.calls.append(("refused", why))
+
+    async def limit(self, code: int, message: str) -> None:
+        self.calls.append(("limit", code, message))
+
+
+class ScriptedClient:
+    def __init__(self, *answers: Exception | str) -> None:
+        self.answers = list(answers)
+
+    async def send(self, body: dict[str, Any]) -> str:
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+async def test_rate_limits_and_a_refused_token_are_recorded_and_a_send_clears_the_refusal():
+    client = ScriptedClient(
+        GraphError(613, None, "Calls to this api have exceeded the rate limit"),
+        GraphError(190, 460, "Error validating access token"),
+        "m_1",
+        "m_2",
+    )
+    health = HealthRecord()
+    sender = MessengerSender(client, health=health)  # type: ignore[arg-type]
+    for _ in range(2):
+        with pytest.raises(RetryLater):
+            await sender.deliver(DELIVERY)
+    assert await sender.deliver(DELIVERY) == "m_1"
+    assert await sender.deliver(DELIVERY) == "m_2"
+    assert health.calls == [
+        ("limit", 613, "Calls to this api have exceeded the rate limit"),
+        ("refused", "Meta error 190/460: Error validating access token"),
+        ("accepted",),  # once: the sends after it change nothing
+    ]
+
+
 async def test_an_edit_is_never_attempted():
     sender = MessengerSender(FailingClient(AssertionError()))  # type: ignore[arg-type]
     with pytest.raises(Rejected, match="cannot edit"):
