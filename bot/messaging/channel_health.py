@@ -109,13 +109,16 @@ class ChannelHealthRecorder:
 
     async def token_accepted(self) -> None:
         """The token works: any refusal recorded before is over."""
-        await self._write(self._accepted)
+        await self._write(self._accepted, "that the token works")
 
     async def token_refused(self, why: str) -> None:
-        await self._write(lambda tx, now: self._refused(tx, now, why))
+        await self._write(lambda tx, now: self._refused(tx, now, why), "the refused token")
 
     async def limit(self, code: int, message: str) -> None:
-        await self._write(lambda tx, now: tx.limit_errors.add(self.channel, code, message, now))
+        await self._write(
+            lambda tx, now: tx.limit_errors.add(self.channel, code, message, now),
+            f"limit error {code}",
+        )
 
     async def _accepted(self, tx: UnitOfWork, now: datetime) -> None:
         row = await tx.tokens.locked(self.channel)
@@ -125,9 +128,11 @@ class ChannelHealthRecorder:
         row = await tx.tokens.locked(self.channel)
         row.last_error, row.failed_at = why[:2000], now
 
-    async def _write(self, change: Callable[[UnitOfWork, datetime], Awaitable[object]]) -> None:
+    async def _write(
+        self, change: Callable[[UnitOfWork, datetime], Awaitable[object]], what: str
+    ) -> None:
         try:
             async with self.db.transaction() as tx:
                 await change(tx, self.clock.now())
         except Exception:
-            log.warning("%s: could not record the channel's health", self.channel, exc_info=True)
+            log.warning("%s: could not record %s", self.channel, what, exc_info=True)

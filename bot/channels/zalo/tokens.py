@@ -16,6 +16,7 @@ from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloUnavailable
 from bot.clock import Clock
 from bot.errors import ConfigError
+from bot.messaging.channel_health import ChannelHealthRecorder
 from bot.storage.database import Database
 from bot.storage.models import ChannelToken
 
@@ -54,6 +55,7 @@ class ZaloTokens:
         self._seed = seed
         self._cached: tuple[str, datetime] | None = None
         self._refreshing = asyncio.Lock()
+        self._health = ChannelHealthRecorder(db, clock, CHANNEL)
 
     async def access_token(self) -> str:
         now = self.clock.now()
@@ -109,11 +111,7 @@ class ZaloTokens:
         `surveybot status` and the dashboard read it. Never raises: the send it explains
         goes on being retried, and a database that is away only costs the record
         (logged)."""
-        try:
-            async with self.db.transaction() as tx:
-                await tx.limit_errors.add(CHANNEL, code, message, self.clock.now())
-        except Exception:
-            log.warning("Zalo: could not record limit error %s", code, exc_info=True)
+        await self._health.limit(code, message)
 
     async def state(self) -> TokenState:
         async with self.db.reading() as tx:
