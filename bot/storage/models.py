@@ -311,11 +311,15 @@ class Case(Base):
     sla_due_at: Mapped[datetime]
     opened_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
-    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)  # a user id on `claimed_via`
     claimed_by_name: Mapped[str | None] = mapped_column(String(200))
+    # Where the claimer works: telegram (a Telegram user id) or dashboard (a dashboard
+    # user id); None before the dashboard could claim, which was Telegram.
+    claimed_via: Mapped[str | None] = mapped_column(String(16))
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     resolved_by_name: Mapped[str | None] = mapped_column(String(200))
+    resolution_reason: Mapped[str | None] = mapped_column(Text)
     reannounced_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
     support_chat_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -338,6 +342,21 @@ class CaseMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     source_chat_id: Mapped[str] = mapped_column(String(128))  # the address it came from
     source_message_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class CaseEvent(Base):
+    """What staff did on a case, with who and when (its timeline, with its messages)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # claimed | resolved | reopened | voucher
+    actor_via: Mapped[str] = mapped_column(String(16))  # telegram | dashboard
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)  # the reason, the voucher's code
     created_at: Mapped[datetime]
 
 

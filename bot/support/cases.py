@@ -28,15 +28,36 @@ from bot.surveys.runner import INTERACTIVE_PRIORITY, SurveyEvent, SurveyRunner
 log = logging.getLogger(__name__)
 
 
+TELEGRAM_STAFF, DASHBOARD_STAFF = "telegram", "dashboard"
+
+
 @dataclass(frozen=True)
 class Staff:
-    """A support team member, as Telegram names them."""
+    """A support team member: a Telegram user in the support group, or a dashboard user
+    (`via`); `user_id` is theirs on that side."""
 
     user_id: int
     name: str
+    via: str = TELEGRAM_STAFF
+
+    def holds(self, case: Case) -> bool:
+        """Whether this staff member has claimed the case."""
+        return case.claimed_by == self.user_id and (case.claimed_via or TELEGRAM_STAFF) == self.via
 
 
-CaseAction = Callable[[Staff, int], Awaitable[str]]
+class CaseAnswer(str):
+    """What staff are told after acting on a case (a toast, a notice); `done`: the action
+    took effect (otherwise the text says why not)."""
+
+    done: bool
+
+    def __new__(cls, text: str, done: bool) -> CaseAnswer:
+        answer = super().__new__(cls, text)
+        answer.done = done
+        return answer
+
+
+CaseAction = Callable[[Staff, int], Awaitable[CaseAnswer]]
 
 
 class CaseService:
@@ -92,22 +113,37 @@ class CaseService:
 
     # ---- staff actions ------------------------------------------------------------
 
-    async def claim(self, staff: Staff, case_id: int) -> str:
+    async def claim(self, staff: Staff, case_id: int) -> CaseAnswer:
         """Claim a case; the answer is the toast the staff member sees."""
         async with self.db.transaction() as tx:
             now = self.clock.now()
-            if await tx.cases.claim(case_id, staff.user_id, staff.name, now):
+            if await tx.cases.claim(case_id, staff.user_id, staff.name, now, staff.via):
                 case = await tx.cases.get(case_id)
                 assert case is not None
+                await self.record(tx, case_id, "claimed", staff)
                 await self.refresh_card(tx, case)
                 # Told before they write: a reply could not reach the customer now.
                 why = await self.reply_cannot_reach(tx, case)
                 name = "claimed_unreachable" if why else "claimed"
-                toast = self.cards.phrase(name, id=case_id, why=why)
+                toast = CaseAnswer(self.cards.phrase(name, id=case_id, why=why), done=True)
             else:
-                toast = await self._why_not(tx, case_id)
+                toast = CaseAnswer(await self._why_not(tx, case_id), done=False)
         self.delivery.kick()
         return toast
+
+    async def record(
+        self, tx: UnitOfWork, case_id: int, kind: str, staff: Staff, detail: str | None = None
+    ) -> None:
+        """One entry of the case's timeline: what staff did, who, when."""
+        await tx.cases.add_event(
+            case_id=case_id,
+            kind=kind,
+            actor_via=staff.via,
+            actor_id=str(staff.user_id),
+            actor_name=staff.name,
+            detail=detail,
+            created_at=self.clock.now(),
+        )
 
     async def reply_cannot_reach(self, tx: UnitOfWork, case: Case) -> str | None:
         """Why a staff reply on the case cannot reach the customer now (Zalo's 7 days or
@@ -122,27 +158,70 @@ class CaseService:
             return None
         return await outbox.why_unroutable(tx, case.customer_id, staff_reply=True)
 
-    async def resolve(self, staff: Staff, case_id: int) -> str:
+    async def resolve(self, staff: Staff, case_id: int, reason: str | None = None) -> CaseAnswer:
+        """Resolve a case (by anyone on the team; with the reason, when given); its
+        follow-up is planned. Two at once: one wins, the other is told."""
         async with self.db.transaction() as tx:
             now = self.clock.now()
-            if await tx.cases.resolve(case_id, staff.name, now):
+            if await tx.cases.resolve(case_id, staff.name, now, reason):
                 case = await tx.cases.get(case_id)
                 assert case is not None
+                await self.record(tx, case_id, "resolved", staff, reason)
                 await self.refresh_card(tx, case)
                 await self._plan_followup(tx, case, now)
-                toast = self.cards.phrase("resolved", id=case_id)
+                toast = CaseAnswer(self.cards.phrase("resolved", id=case_id), done=True)
             else:
                 case = await tx.cases.get(case_id)
-                toast = self.cards.phrase(
-                    "already_resolved" if case else "unknown_case", id=case_id
-                )
+                text = self.cards.phrase("already_resolved" if case else "unknown_case", id=case_id)
+                toast = CaseAnswer(text, done=False)
         self.delivery.kick()
         return toast
 
-    async def extra_action(self, staff: Staff, case_id: int, action: str) -> str:
+    async def reopen(self, staff: Staff, case_id: int) -> CaseAnswer:
+        """A resolved case open again (the customer was not helped after all): unclaimed,
+        with its SLA's time again from now; a follow-up planned when it was resolved is
+        not asked."""
+        async with self.db.transaction() as tx:
+            now = self.clock.now()
+            case = await tx.cases.get(case_id)
+            due = now + (case.sla_due_at - case.opened_at) if case else now
+            if case is not None and await tx.cases.reopen(case_id, due, now):
+                case = await tx.cases.get(case_id)
+                assert case is not None
+                await self.record(tx, case_id, "reopened", staff)
+                await tx.timers.cancel_for_survey(case.survey_id, TimerKind.FOLLOWUP)
+                await self.refresh_card(tx, case)
+                toast = CaseAnswer(self.cards.phrase("reopened", id=case_id), done=True)
+            else:
+                case = await tx.cases.get(case_id)
+                text = self.cards.phrase("not_resolved" if case else "unknown_case", id=case_id)
+                toast = CaseAnswer(text, done=False)
+        self.delivery.kick()
+        return toast
+
+    async def add_note(self, staff: Staff, case_id: int, text: str, key: str) -> CaseAnswer:
+        """An internal note on the case, for staff only; `key` makes a re-sent form one
+        note, not two."""
+        async with self.db.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None:
+                return CaseAnswer(self.cards.phrase("unknown_case", id=case_id), done=False)
+            await tx.cases.add_message(
+                case_id=case_id,
+                direction="note",
+                author_id=str(staff.user_id),
+                author_name=staff.name,
+                text=text,
+                source_chat_id=f"{staff.via}:{staff.user_id}",
+                source_message_id=key,
+                created_at=self.clock.now(),
+            )
+        return CaseAnswer(self.cards.phrase("noted", id=case_id), done=True)
+
+    async def extra_action(self, staff: Staff, case_id: int, action: str) -> CaseAnswer:
         handler = self.actions.get(action)
         if handler is None:
-            return self.cards.phrase("unknown_case", id=case_id)
+            return CaseAnswer(self.cards.phrase("unknown_case", id=case_id), done=False)
         return await handler(staff, case_id)
 
     async def _why_not(self, tx: UnitOfWork, case_id: int) -> str:
@@ -196,6 +275,8 @@ class CaseService:
         flow = self.runner.flows.live(self.config.followup_flow or "")
         if case is None or flow is None or case.followup_survey_id is not None:
             return
+        if case.status != CaseStatus.RESOLVED:
+            return  # reopened since: nobody asks whether it is resolved
         customer = await tx.customers.get(case.customer_id)
         original = await tx.surveys.get(case.survey_id)
         if customer is None or original is None or customer.opted_out_at is not None:

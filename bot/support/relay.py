@@ -17,7 +17,7 @@ from bot.storage.models import Case, Customer
 from bot.storage.unit_of_work import UnitOfWork
 from bot.support.cards import CaseCards
 from bot.support.case_rules import CaseStatus
-from bot.support.cases import CaseService, Staff
+from bot.support.cases import CaseAnswer, CaseService, Staff
 from bot.surveys.conversation import Contact, DeliveryKick
 
 log = logging.getLogger(__name__)
@@ -56,15 +56,38 @@ class CaseRelay:
             )
             if case is None:
                 return  # a reply to something else the bot said: not ours to relay
-            refusal = await self._refusal(tx, case, staff, text) or await self._unreachable(
-                tx, case
-            )
-            if refusal:
-                await self.cases.note(tx, refusal, chat_id)
-            else:
-                assert text is not None
-                await self._to_customer(tx, case, staff, text, chat_id, message_id)
+            answer = await self._reply(tx, case, staff, text, str(chat_id), message_id)
+            if not answer.done:
+                await self.cases.note(tx, answer, chat_id)
         self.delivery.kick()
+
+    async def reply(self, staff: Staff, case_id: int, text: str, key: str) -> CaseAnswer:
+        """A staff reply written elsewhere (the dashboard) to the customer of a case;
+        `key` makes a re-sent form one reply, not two."""
+        async with self.db.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None:
+                return CaseAnswer(self.cards.phrase("unknown_case", id=case_id), done=False)
+            source = f"{staff.via}:{staff.user_id}"
+            answer = await self._reply(tx, case, staff, text, source, key)
+        self.delivery.kick()
+        return answer
+
+    async def _reply(
+        self,
+        tx: UnitOfWork,
+        case: Case,
+        staff: Staff,
+        text: str | None,
+        source_chat_id: str,
+        source_message_id: str,
+    ) -> CaseAnswer:
+        refusal = await self._refusal(tx, case, staff, text) or await self._unreachable(tx, case)
+        if refusal:
+            return CaseAnswer(refusal, done=False)
+        assert text is not None
+        await self._to_customer(tx, case, staff, text, source_chat_id, source_message_id)
+        return CaseAnswer(self.cards.phrase("reply_sent", id=case.id), done=True)
 
     async def _refusal(
         self, tx: UnitOfWork, case: Case, staff: Staff, text: str | None
@@ -78,13 +101,16 @@ class CaseRelay:
             return self.cards.phrase("reply_too_long", length=length, limit=STAFF_REPLY_LIMIT)
         if case.status == CaseStatus.OPEN:
             # Answering an unclaimed case is taking it.
-            if await tx.cases.claim(case.id, staff.user_id, staff.name, self.clock.now()):
+            if await tx.cases.claim(
+                case.id, staff.user_id, staff.name, self.clock.now(), staff.via
+            ):
+                await self.cases.record(tx, case.id, "claimed", staff)
                 refreshed = await tx.cases.get(case.id)
                 assert refreshed is not None
                 await self.cases.refresh_card(tx, refreshed)
                 return None
             case = await tx.cases.get(case.id) or case
-        if case.claimed_by != staff.user_id:
+        if not staff.holds(case):
             return self.cards.phrase(
                 "reply_claimed_by_other", id=case.id, name=case.claimed_by_name
             )
@@ -97,7 +123,13 @@ class CaseRelay:
         return self.cards.phrase("reply_unreachable", id=case.id, why=why) if why else None
 
     async def _to_customer(
-        self, tx: UnitOfWork, case: Case, staff: Staff, text: str, chat_id: int, message_id: str
+        self,
+        tx: UnitOfWork,
+        case: Case,
+        staff: Staff,
+        text: str,
+        source_chat_id: str,
+        source_message_id: str,
     ) -> None:
         now = self.clock.now()
         first_time = await tx.cases.add_message(
@@ -106,8 +138,8 @@ class CaseRelay:
             author_id=str(staff.user_id),
             author_name=staff.name,
             text=text,
-            source_chat_id=str(chat_id),
-            source_message_id=message_id,
+            source_chat_id=source_chat_id,
+            source_message_id=source_message_id,
             created_at=now,
         )
         if not first_time:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.messaging.texts import MessageTexts
     from bot.storage.database import Database
     from bot.support.cases import CaseService
+    from bot.support.relay import CaseRelay
     from bot.surveys.ingest import IngestService
 
 
@@ -41,6 +42,8 @@ class WebServices(Protocol):
     def ingest(self) -> IngestService: ...
     @property
     def cases(self) -> CaseService: ...
+    @property
+    def relay(self) -> CaseRelay: ...
     @property
     def campaigns(self) -> CampaignCatalog: ...
     @property

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.dialect import upsert
-from bot.storage.models import Case, CaseMessage, OutboxMessage
+from bot.storage.models import Case, CaseEvent, CaseMessage, OutboxMessage
 from bot.support.case_rules import CaseStatus
 
 UNRESOLVED = (CaseStatus.OPEN.value, CaseStatus.CLAIMED.value)
@@ -69,7 +69,9 @@ class CaseRepository:
         statement = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
         return list((await self.session.execute(statement)).scalars())
 
-    async def claim(self, case_id: int, staff_id: int, staff_name: str, now: datetime) -> bool:
+    async def claim(
+        self, case_id: int, staff_id: int, staff_name: str, now: datetime, via: str = "telegram"
+    ) -> bool:
         """Take an open case; False when somebody else was first."""
         return await self._change(
             case_id,
@@ -77,19 +79,48 @@ class CaseRepository:
             status=CaseStatus.CLAIMED.value,
             claimed_by=staff_id,
             claimed_by_name=staff_name,
+            claimed_via=via,
             claimed_at=now,
             updated_at=now,
         )
 
-    async def resolve(self, case_id: int, staff_name: str, now: datetime) -> bool:
+    async def resolve(
+        self, case_id: int, staff_name: str, now: datetime, reason: str | None = None
+    ) -> bool:
         return await self._change(
             case_id,
             Case.status.in_(UNRESOLVED),
             status=CaseStatus.RESOLVED.value,
             resolved_by_name=staff_name,
+            resolution_reason=reason,
             resolved_at=now,
             updated_at=now,
         )
+
+    async def reopen(self, case_id: int, sla_due_at: datetime, now: datetime) -> bool:
+        """A resolved case open again, unclaimed, due anew; False when it was not resolved."""
+        return await self._change(
+            case_id,
+            Case.status == CaseStatus.RESOLVED.value,
+            status=CaseStatus.OPEN.value,
+            sla_due_at=sla_due_at,
+            claimed_by=None,
+            claimed_by_name=None,
+            claimed_via=None,
+            claimed_at=None,
+            resolved_by_name=None,
+            resolution_reason=None,
+            resolved_at=None,
+            updated_at=now,
+        )
+
+    async def add_event(self, **values: object) -> None:
+        self.session.add(CaseEvent(**values))
+        await self.session.flush()
+
+    async def events(self, case_id: int) -> list[CaseEvent]:
+        statement = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        return list((await self.session.execute(statement)).scalars())
 
     async def first_response(self, case_id: int, now: datetime) -> None:
         await self._change(case_id, Case.first_response_at.is_(None), first_response_at=now)

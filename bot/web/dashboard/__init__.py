@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.web.dashboard import auth, campaign_pages, cases_pages, report_pages, static
+from bot.web.dashboard import (
+    auth,
+    campaign_pages,
+    case_actions,
+    cases_pages,
+    report_pages,
+    static,
+)
 
 router = APIRouter(include_in_schema=False)
-for part in (auth, static, report_pages, cases_pages, campaign_pages):
+for part in (auth, static, report_pages, cases_pages, case_actions, campaign_pages):
     router.include_router(part.router)

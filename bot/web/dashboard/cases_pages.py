@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -41,25 +43,43 @@ async def cases_page(context: CasesContext) -> HTMLResponse:
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, context: CasesContext) -> HTMLResponse:
-    services = context.services
     if not (case_id.isascii() and case_id.isdigit()) or len(case_id) > 18:  # not "²"
         raise Refusal(404, "not_found_title", "not_found")
+    done = context.request.query_params.get("done")
+    notice = context.t.get(f"done_{done}") if done else None
+    return await render_case(context, int(case_id), notice=notice)
+
+
+async def render_case(
+    context: PageContext,
+    case_id: int,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The case page: its facts, its timeline (what was said and what staff did, oldest
+    first) and, for staff, the forms that work it."""
+    services = context.services
     cards = _cards(context)
     now = services.clock.now()
     async with services.db.reading() as tx:
-        case = await tx.cases.get(int(case_id))
+        case = await tx.cases.get(case_id)
         if case is None:
             raise Refusal(404, "not_found_title", "not_found")
         view = await services.cases.view(tx, case)
-        messages = [
-            {
-                "direction": message.direction,
-                "author": message.author_name,
-                "text": message.text,
-                "at": cards.local_time(message.created_at, now),
-            }
-            for message in await tx.cases.messages(case.id)
-        ]
+        timeline = _timeline(
+            [
+                (m.created_at, m.direction, m.author_name, m.text)
+                for m in await tx.cases.messages(case.id)
+            ]
+            + [
+                (e.created_at, e.kind, e.actor_name, e.detail)
+                for e in await tx.cases.events(case.id)
+            ],
+            cards,
+            now,
+        )
         vouchers = [
             {
                 "code": voucher.code,
@@ -72,8 +92,39 @@ async def case_page(case_id: str, context: CasesContext) -> HTMLResponse:
     row = _row(cards, view, case, now)
     row["resolved_by"] = view.resolved_by
     row["resolved"] = cards.local_time(view.resolved_at, now)
+    row["resolution_reason"] = case.resolution_reason
     row["store"] = view.store
-    return context.render("case.html", case=row, messages=messages, vouchers=vouchers)
+    row["version"] = version_of(case.updated_at)
+    offered = [
+        {"id": campaign.id, "name": campaign.name} for campaign in services.campaigns.compensation()
+    ]
+    return context.render(
+        "case.html",
+        status=status,
+        case=row,
+        messages=timeline,
+        vouchers=vouchers,
+        compensation=offered,
+        form_key=secrets.token_urlsafe(16),
+        notice=notice,
+        error=error,
+    )
+
+
+def version_of(moment: datetime | None) -> str:
+    """A case's version as its forms carry it: when its state last changed."""
+    return moment.isoformat() if moment is not None else ""
+
+
+def _timeline(
+    entries: list[tuple[datetime, str, str | None, str | None]], cards: CaseCards, now: datetime
+) -> list[dict[str, Any]]:
+    """What was said and what staff did, oldest first (a stable sort: at the same moment,
+    messages before events, each in the order stored)."""
+    return [
+        {"kind": kind, "author": author, "text": text or "", "at": cards.local_time(at, now)}
+        for at, kind, author, text in sorted(entries, key=lambda entry: entry[0])
+    ]
 
 
 def _cards(context: PageContext) -> CaseCards:
