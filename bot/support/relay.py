@@ -170,9 +170,11 @@ class CaseRelay:
     async def from_customer(
         self, tx: UnitOfWork, customer: Customer, contact: Contact, text: str, message_id: str
     ) -> bool:
-        """A customer's message with no survey open: to their open case's thread, if any."""
+        """A customer's message with no survey open: to their open case's thread, if any
+        (kept in the case, where the dashboard shows it, also when no support group
+        takes it now)."""
         case = await tx.cases.unresolved_for_customer(customer.id)
-        if case is None or case.support_chat_id is None:
+        if case is None:
             return False
         now = self.clock.now()
         first_time = await tx.cases.add_message(
@@ -185,7 +187,7 @@ class CaseRelay:
             source_message_id=message_id,
             created_at=now,
         )
-        if first_time:
+        if first_time and case.support_chat_id is not None:
             view = await self.cases.view(tx, case)
             note = self.cards.render("from_customer", view, now, text=text)
             message = OutgoingMessage(note, reply_to=case.card_outbox_id)

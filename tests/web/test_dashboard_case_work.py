@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.storage.models import CaseEvent, CaseMessage, OutboxMessage, Voucher
 from bot.support.cases import Staff
+from bot.surveys.conversation import Contact
 from tests.web.dashboard_client import add_user, csrf_of, runtime_of, sign_in, signed_in_as
 from tests.web.test_dashboard_cases import open_case
 
@@ -224,3 +225,12 @@ async def test_bad_input_gets_a_clear_error_never_a_500(make_client):
     assert missing.status_code == 404
     as_json = await post(client, "reply", headers=JSON, text="")
     assert as_json.status_code == 400 and as_json.json()["done"] is False
+
+
+async def test_without_a_support_group_the_customers_message_is_kept_in_the_case(make_client):
+    client = await signed_in_as(make_client, "support")  # a shop with no Telegram group
+    await open_case(client)
+    lan = Contact("telegram", "5", name="Lan <b>", language="vi")
+    await runtime_of(client).conversation.typed(lan, "Bao giờ hàng tới ạ?", message_id="m-9")
+    timeline = (await client.get("/dashboard/cases/1")).text.split('id="timeline"')[1]
+    assert "From the customer" in timeline and "Bao giờ hàng tới ạ?" in timeline
