@@ -5,8 +5,9 @@ filters, and the overview's chart."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
+from bot.surveys.conversation import Contact
 from tests.web.dashboard_client import PASSWORD, seed_response
 
 pytestmark = pytest.mark.e2e
@@ -85,3 +86,51 @@ async def test_responses_filter_and_the_overview_chart(browser, seeded, dashboar
     points = chart.locator("circle.point")
     assert await points.count() == 2
     assert [await points.nth(i).get_attribute("data-value") for i in range(2)] == ["100", "-100"]
+
+
+async def open_case(runtime) -> None:
+    """A detractor's case, as the dashboard tests open one (through the services)."""
+    lan = Contact("telegram", "5", name="Lan", language="vi")
+    await runtime.conversation.walk_in(lan)
+    for visit, value in enumerate(("1", "late", "3", "2"), start=1):
+        assert await runtime.conversation.press(lan, 1, visit, value) == ""
+    assert await runtime.conversation.skip(lan, 1, 5) == ""
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+async def test_a_support_user_works_a_case_with_the_page_forms_on_a_phone_and_a_desktop(
+    browser, seeded, dashboard, tmp_path
+):
+    await open_case(seeded)
+    server = await dashboard()
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = await browser.new_context(viewport=viewport, locale="en-US")
+        page = await context.new_page()
+        await sign_in(page, server.url, "support@shop.test")
+        await page.goto(f"{server.url}/dashboard/cases/1")
+        width = await page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= viewport["width"], f"wider than the {name} screen"
+        await page.screenshot(path=str(tmp_path / f"case-{name}.png"), full_page=True)
+        await context.close()
+
+    context = await browser.new_context(viewport=DESKTOP, locale="en-US")
+    page = await context.new_page()
+    await sign_in(page, server.url, "support@shop.test")
+    await page.goto(f"{server.url}/dashboard/cases/1")
+    await page.get_by_role("button", name="Claim").click()
+    await expect(page.get_by_role("status")).to_have_text("The case is yours.")
+    await page.get_by_label("Reply to the customer").fill("Shop gửi lại hàng hôm nay ạ")
+    await page.get_by_role("button", name="Send to the customer").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Your reply is on its way to the customer."
+    )
+    timeline = page.locator("#timeline")
+    await expect(timeline.get_by_text("Shop gửi lại hàng hôm nay ạ")).to_be_visible()
+    await page.get_by_label("Reason (optional)").fill("Replaced")
+    await page.get_by_role("button", name="Resolve").click()
+    await expect(page.get_by_role("status")).to_have_text("Case resolved. Thank you!")
+    await expect(page.get_by_role("button", name="Reopen")).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "case-worked.png"), full_page=True)
