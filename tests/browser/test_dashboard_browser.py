@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.async_api import Page, expect
 
+from bot.support.cases import Staff
 from bot.surveys.conversation import Contact
 from tests.web.dashboard_client import PASSWORD, seed_response
 
@@ -134,3 +135,24 @@ async def test_a_support_user_works_a_case_with_the_page_forms_on_a_phone_and_a_
     await expect(page.get_by_role("status")).to_have_text("Case resolved. Thank you!")
     await expect(page.get_by_role("button", name="Reopen")).to_be_visible()
     await page.screenshot(path=str(tmp_path / "case-worked.png"), full_page=True)
+
+
+async def test_a_new_case_appears_on_the_open_case_list_and_a_claim_on_its_page(
+    browser, seeded, dashboard
+):
+    server = await dashboard()
+    context = await browser.new_context(viewport=DESKTOP, locale="en-US")
+    page = await context.new_page()
+    await sign_in(page, server.url, "support@shop.test")
+    await page.goto(f"{server.url}/dashboard/cases")
+    await expect(page.get_by_text("No cases yet.")).to_be_visible()
+    await open_case(seeded)  # the detractor's answer, in another process
+    await expect(page.get_by_role("link", name="1", exact=True)).to_be_visible()
+    await expect(page.locator("table").get_by_text("critical")).to_be_visible()
+
+    await page.get_by_role("link", name="1", exact=True).click()
+    await expect(page.get_by_role("button", name="Claim")).to_be_visible()
+    await seeded.cases.claim(Staff(401, "Minh"), 1)  # pressed in the Telegram group
+    await expect(page.get_by_role("button", name="Claim")).to_be_hidden()
+    await expect(page.locator("#timeline").get_by_text("Minh")).to_be_visible()
+    await expect(page.get_by_text("Claimed by")).to_be_visible()

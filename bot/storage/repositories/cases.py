@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.dialect import upsert
@@ -161,6 +161,15 @@ class CaseRepository:
             .limit(1)
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def change_mark(self) -> str:
+        """Changes whenever a case opens or changes state, or something is said or done on
+        one (what the dashboard's live pages watch): cheap, one row of aggregates."""
+        cases = select(func.count(Case.id), func.max(Case.updated_at)).subquery()
+        said = select(func.max(CaseMessage.id)).scalar_subquery()
+        done = select(func.max(CaseEvent.id)).scalar_subquery()
+        row = (await self.session.execute(select(cases, said, done))).one()
+        return "/".join("" if value is None else str(value) for value in row)
 
     async def _change(self, case_id: int, condition: object, **values: object) -> bool:
         result = await self.session.execute(

@@ -15,10 +15,11 @@ from bot.web.dashboard import (
     campaign_pages,
     case_actions,
     cases_pages,
+    live,
     report_pages,
     static,
 )
 
 router = APIRouter(include_in_schema=False)
-for part in (auth, static, report_pages, cases_pages, case_actions, campaign_pages):
+for part in (auth, static, report_pages, cases_pages, case_actions, live, campaign_pages):
     router.include_router(part.router)
