@@ -13,6 +13,7 @@ from bot.storage.models import Case
 from bot.support.cards import CaseCards, CaseView
 from bot.support.case_rules import sla_state
 from bot.web.dashboard.case_list import SHOWS, held_by, holder, list_query, query_choice
+from bot.web.dashboard.case_recovery import recovery_of
 from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, Refusal, for_page
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
@@ -73,11 +74,14 @@ async def case_page(case_id: str, context: CasesContext) -> HTMLResponse:
             }
             for voucher in await tx.vouchers.for_survey_or_case(case.survey_id, case.id)
         ]
+        recovery = await recovery_of(services, tx, case, cards, now)
     row = _row(cards, view, case, now)
     row["resolved_by"] = view.resolved_by
     row["resolved"] = cards.local_time(view.resolved_at, now)
     row["store"] = view.store
-    return context.render("case.html", case=row, messages=messages, vouchers=vouchers)
+    return context.render(
+        "case.html", case=row, messages=messages, vouchers=vouchers, recovery=recovery
+    )
 
 
 def _cards(context: PageContext) -> CaseCards:

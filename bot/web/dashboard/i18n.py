@@ -141,6 +141,25 @@ LABELS: dict[str, dict[str, str]] = {
         "you": "you",
         "escalated": "Escalated",
         "escalated_at": "to the managers at {at}",
+        # recovery: the follow-up after a resolved case, and its rate
+        "recovery": "Recovery",
+        "followup_question": "The follow-up asks the customer: “Is it sorted out for you?”",
+        "followup_off": "No follow-up is set up (SURVEYBOT_FOLLOWUP_FLOW).",
+        "followup_waiting": "Asked {delay} after the case is resolved.",
+        "followup_not_asked": (
+            "Not asked yet: it goes {delay} after the case is resolved, when the customer can "
+            "still be reached."
+        ),
+        "followup_asked": "Asked",
+        "followup_answer": "Answer",
+        "followup_yes": "Yes, it is sorted out",
+        "followup_no": "No, not yet",
+        "followup_other": "“{answer}” (not counted in the recovery rate)",
+        "followup_no_answer": "No answer yet.",
+        "nps_after": "NPS afterwards",
+        "recovered_of": "{recovered} of {n} say it is sorted out",
+        "recovery_n": "n = resolved cases whose follow-up was answered yes or no.",
+        "no_followups": "No follow-up answers for these filters yet.",
         # cases
         "none": "No cases yet.",
         "opened": "Opened",
@@ -322,6 +341,26 @@ LABELS: dict[str, dict[str, str]] = {
         "you": "bạn",
         "escalated": "Đã báo quản lý",
         "escalated_at": "gửi nhóm quản lý lúc {at}",
+        "recovery": "Khắc phục",
+        "followup_question": (
+            "Câu hỏi theo dõi gửi khách: “Vấn đề đã được giải quyết ổn thoả chưa?”"
+        ),
+        "followup_off": "Chưa cài câu hỏi theo dõi (SURVEYBOT_FOLLOWUP_FLOW).",
+        "followup_waiting": "Sẽ hỏi khách {delay} sau khi ca được xử lý xong.",
+        "followup_not_asked": (
+            "Chưa hỏi: câu hỏi được gửi {delay} sau khi ca xử lý xong, nếu vẫn liên lạc được "
+            "với khách."
+        ),
+        "followup_asked": "Đã hỏi",
+        "followup_answer": "Câu trả lời",
+        "followup_yes": "Đã ổn rồi",
+        "followup_no": "Vẫn chưa",
+        "followup_other": "“{answer}” (không tính vào tỉ lệ khắc phục)",
+        "followup_no_answer": "Khách chưa trả lời.",
+        "nps_after": "NPS sau đó",
+        "recovered_of": "{recovered}/{n} khách nói đã ổn",
+        "recovery_n": "n = số ca đã xử lý xong mà khách trả lời câu hỏi theo dõi (có hoặc chưa).",
+        "no_followups": "Chưa có câu trả lời theo dõi nào với bộ lọc này.",
         "none": "Chưa có ca nào.",
         "opened": "Mở lúc",
         "severity": "Mức độ",
