@@ -9,6 +9,7 @@ from playwright.async_api import Page, expect
 
 from bot.support.cases import Staff
 from bot.surveys.conversation import Contact
+from tests.web.case_seed import seed_case
 from tests.web.dashboard_client import PASSWORD, seed_response
 
 pytestmark = pytest.mark.e2e
@@ -156,3 +157,36 @@ async def test_a_new_case_appears_on_the_open_case_list_and_a_claim_on_its_page(
     await expect(page.get_by_role("button", name="Claim")).to_be_hidden()
     await expect(page.locator("#timeline").get_by_text("Minh")).to_be_visible()
     await expect(page.get_by_text("Claimed by")).to_be_visible()
+
+
+async def test_the_case_list_filters_mine_and_unclaimed_without_javascript(
+    browser, seeded, dashboard
+):
+    async with seeded.db.reading() as tx:
+        me = await tx.users.by_login("support@shop.test")
+    assert me is not None
+    now = seeded.clock.now()
+    await seed_case(seeded, now - timedelta(hours=1), customer="An")
+    await seed_case(
+        seeded, now - timedelta(hours=2), customer="Binh", status="claimed", claimed_by=me.id
+    )
+    await seed_case(
+        seeded, now, customer="Chi", status="claimed", claimed_by=me.id + 1, claimed_by_name="Minh"
+    )
+    server = await dashboard()
+    context = await browser.new_context(locale="en-US", java_script_enabled=False)
+    page = await context.new_page()
+    await sign_in(page, server.url, "support@shop.test")
+    await page.goto(f"{server.url}/dashboard/cases")
+    rows = page.locator("table tbody tr")
+    assert await rows.count() == 3
+    await page.get_by_label("Show").select_option("mine")
+    await page.get_by_role("button", name="Apply").click()
+    await page.wait_for_url("**/dashboard/cases?*show=mine*")
+    assert await rows.count() == 1
+    assert "(you)" in await rows.first.locator("td.holder").inner_text()
+    await page.get_by_label("Show").select_option("unclaimed")
+    await page.get_by_role("button", name="Apply").click()
+    await page.wait_for_url("**/dashboard/cases?*show=unclaimed*")
+    assert await rows.count() == 1
+    assert await rows.first.locator("td.holder").inner_text() == "unclaimed"

@@ -3,9 +3,11 @@ staff pressing Claim at once, or two workers checking SLAs, never both win."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.dialect import upsert
@@ -13,6 +15,17 @@ from bot.storage.models import Case, CaseEvent, CaseMessage, OutboxMessage
 from bot.support.case_rules import CaseStatus
 
 UNRESOLVED = (CaseStatus.OPEN.value, CaseStatus.CLAIMED.value)
+
+
+@dataclass(frozen=True)
+class CaseListQuery:
+    """Which cases a list shows; every condition given must hold."""
+
+    status: str | None = None
+    holder: int | None = None  # claimed by this staff id on `holder_via` (and not open again)
+    holder_via: str = "dashboard"
+    unclaimed: bool = False  # nobody has taken it: still open
+    breached_at: datetime | None = None  # past its SLA at this moment, or resolved late
 
 
 class CaseRepository:
@@ -68,6 +81,28 @@ class CaseRepository:
     async def all(self, limit: int = 200) -> list[Case]:
         statement = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
         return list((await self.session.execute(statement)).scalars())
+
+    async def listed(self, query: CaseListQuery, limit: int = 200) -> list[Case]:
+        """The work queue first: unresolved cases by their SLA's due time (so the most
+        overdue first, then the least time left), then resolved ones, the latest resolved
+        first; at most `limit` in all."""
+        conditions = _list_conditions(query)
+        unresolved = (
+            select(Case)
+            .where(Case.status.in_(UNRESOLVED), *conditions)
+            .order_by(Case.sla_due_at, Case.opened_at, Case.id)
+            .limit(limit)
+        )
+        found = list((await self.session.execute(unresolved)).scalars())
+        if len(found) < limit:
+            resolved = (
+                select(Case)
+                .where(Case.status == CaseStatus.RESOLVED.value, *conditions)
+                .order_by(Case.resolved_at.desc(), Case.id.desc())
+                .limit(limit - len(found))
+            )
+            found += (await self.session.execute(resolved)).scalars()
+        return found
 
     async def claim(
         self, case_id: int, staff_id: int, staff_name: str, now: datetime, via: str = "telegram"
@@ -179,3 +214,31 @@ class CaseRepository:
             .values(**values)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _list_conditions(query: CaseListQuery) -> list[Any]:
+    conditions: list[Any] = []
+    if query.status is not None:
+        conditions.append(Case.status == query.status)
+    if query.holder is not None:
+        via = Case.claimed_via == query.holder_via
+        if query.holder_via == "telegram":  # claimed before the dashboard could claim
+            via = or_(via, Case.claimed_via.is_(None))
+        conditions += [
+            Case.claimed_by == query.holder,
+            via,
+            Case.status != CaseStatus.OPEN.value,
+        ]
+    if query.unclaimed:
+        conditions.append(Case.status == CaseStatus.OPEN.value)
+    if query.breached_at is not None:
+        conditions.append(
+            or_(
+                and_(Case.status.in_(UNRESOLVED), Case.sla_due_at <= query.breached_at),
+                and_(
+                    Case.status == CaseStatus.RESOLVED.value,
+                    Case.resolved_at > Case.sla_due_at,
+                ),
+            )
+        )
+    return conditions

@@ -28,9 +28,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from bot.campaigns.compensation import action_for
 from bot.staff.roles import Page
 from bot.storable_text import has_nul
-from bot.support.cases import DASHBOARD_STAFF, CaseAnswer, Staff
+from bot.support.cases import CaseAnswer, Staff
 from bot.support.relay import STAFF_REPLY_LIMIT
 from bot.web.dashboard import csrf
+from bot.web.dashboard.case_list import staff_of
 from bot.web.dashboard.cases_pages import render_case, version_of
 from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, Refusal, for_page
 
@@ -87,8 +88,7 @@ async def _form(context: PageContext, case_id: str) -> CaseForm:
         if has_nul(value):
             raise Refusal(400, "bad_request_title", "bad_request")
         fields[name] = value
-    staff = Staff(viewer.user_id, viewer.login, via=DASHBOARD_STAFF)
-    return CaseForm(int(case_id), fields, staff)
+    return CaseForm(int(case_id), fields, staff_of(viewer))
 
 
 async def _act(

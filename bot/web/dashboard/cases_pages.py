@@ -14,6 +14,8 @@ from bot.staff.roles import Page
 from bot.storage.models import Case
 from bot.support.cards import CaseCards, CaseView
 from bot.support.case_rules import sla_state
+from bot.web.dashboard.case_list import SHOWS, held_by, holder, list_query, query_choice
+from bot.web.dashboard.case_recovery import recovery_of
 from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, Refusal, for_page
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=False)
@@ -25,20 +27,23 @@ STATUSES = ("open", "claimed", "resolved")
 @router.get("/cases", response_class=HTMLResponse)
 async def cases_page(context: CasesContext) -> HTMLResponse:
     services = context.services
-    status = context.request.query_params.get("status") or ""
-    if status and status not in STATUSES:
-        field = context.t["status"]
-        raise Refusal(400, "bad_request_title", "bad_choice", field=field, value=status)
+    viewer = context.viewer
+    assert viewer is not None  # for_page signed them in
+    status = query_choice(context, "status", STATUSES)
+    show = query_choice(context, "show", SHOWS)
     cards = _cards(context)
     now = services.clock.now()
     rows: list[dict[str, Any]] = []
     async with services.db.reading() as tx:
-        for case in await tx.cases.all():
-            if status and case.status != status:
-                continue
+        for case in await tx.cases.listed(list_query(status, show, viewer, now)):
             view = await services.cases.view(tx, case)
-            rows.append(_row(cards, view, case, now))
-    return context.render("cases.html", cases=rows, chosen=status, statuses=STATUSES)
+            row = _row(cards, view, case, now)
+            row["holder"] = holder(case)
+            row["mine"] = held_by(case, viewer)
+            rows.append(row)
+    return context.render(
+        "cases.html", cases=rows, chosen=status, statuses=STATUSES, shown=show, shows=SHOWS
+    )
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -89,6 +94,7 @@ async def render_case(
             }
             for voucher in await tx.vouchers.for_survey_or_case(case.survey_id, case.id)
         ]
+        recovery = await recovery_of(services, tx, case, cards, now)
     row = _row(cards, view, case, now)
     row["resolved_by"] = view.resolved_by
     row["resolved"] = cards.local_time(view.resolved_at, now)
@@ -108,6 +114,7 @@ async def render_case(
         form_key=secrets.token_urlsafe(16),
         notice=notice,
         error=error,
+        recovery=recovery,
     )
 
 
@@ -148,4 +155,5 @@ def _row(cards: CaseCards, view: CaseView, case: Case, now: Any) -> dict[str, An
         "sla_label": cards.sla_label(view, now),
         "sla_state": sla_state(view.opened_at, view.sla_due_at, now, view.resolved_at).value,
         "first_response": cards.local_time(case.first_response_at, now),
+        "escalated": cards.local_time(case.escalated_at, now),
     }
