@@ -13,15 +13,21 @@ Python's parser reads the text, but only a short whitelist of node types is acce
 own walker evaluates it: no attribute access, calls, subscripts or arithmetic, never `eval`.
 An unanswered question is `null`; ordering comparisons with `null` or between a number and a
 string are simply false, so a condition never raises at run time.
+
+`Condition.decide` evaluates three-valued (Kleene's logic) for a survey still under way:
+answers that may yet be given are unknown, and the verdict is True or False only when no
+value they could take would change it (`csat <= 2 or nps <= 6` holds with CSAT 1 and NPS
+unknown; `csat <= 2 and nps <= 6` is undecided). `evaluate` is the same walk with nothing
+unknown.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from bot.errors import ExpressionError
 
@@ -44,6 +50,19 @@ _HELP = (
 )
 
 
+class _Unknown:
+    """An answer that may still be given: it could turn out to be anything."""
+
+    def __bool__(self) -> bool:
+        raise TypeError("an unknown answer is neither true nor false; use Condition.decide")
+
+    def __repr__(self) -> str:
+        return "unknown"
+
+
+UNKNOWN: Final = _Unknown()
+
+
 @dataclass(frozen=True)
 class Condition:
     """A parsed condition: keeps its source, the names it reads, and how to evaluate it."""
@@ -53,7 +72,16 @@ class Condition:
     _evaluate: Evaluator
 
     def evaluate(self, answers: Mapping[str, Any]) -> bool:
+        """Whether it holds; a name missing from `answers` is null (unanswered)."""
         return bool(self._evaluate(answers))
+
+    def decide(self, answers: Mapping[str, Any], unknown: Collection[str] = ()) -> bool | None:
+        """Whether it holds while the answers named in `unknown` are still to come: True
+        or False when it does so whatever they turn out to be, None when it depends on
+        them. Other names read from `answers` as in `evaluate`."""
+        scope = {**answers, **dict.fromkeys(unknown, UNKNOWN)}
+        verdict = self._evaluate(scope)
+        return None if verdict is UNKNOWN else bool(verdict)
 
     def __str__(self) -> str:
         return self.source
@@ -95,22 +123,48 @@ def _compile(node: ast.expr, names: set[str]) -> Evaluator:
     if isinstance(node, ast.Constant):
         return _compile_constant(node)
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        items = [_compile(element, names) for element in node.elts]
-        return lambda answers: [item(answers) for item in items]
+        return _compile_list(node, names)
     raise _unsupported(node)
 
 
+def _compile_list(node: ast.List | ast.Tuple | ast.Set, names: set[str]) -> Evaluator:
+    items = [_compile(element, names) for element in node.elts]
+
+    def evaluate(answers: Mapping[str, Any]) -> Any:
+        values = [item(answers) for item in items]
+        return UNKNOWN if any(value is UNKNOWN for value in values) else values
+
+    return evaluate
+
+
 def _compile_bool(node: ast.BoolOp, names: set[str]) -> Evaluator:
+    """`and` is false once a part is false, `or` true once a part is true, whatever the
+    unknown parts; otherwise an unknown part leaves it unknown."""
     parts = [_compile(value, names) for value in node.values]
-    if isinstance(node.op, ast.And):
-        return lambda answers: all(part(answers) for part in parts)
-    return lambda answers: any(part(answers) for part in parts)
+    deciding = not isinstance(node.op, ast.And)  # the truth value that settles it
+
+    def evaluate(answers: Mapping[str, Any]) -> Any:
+        verdict: Any = not deciding
+        for part in parts:
+            value = part(answers)
+            if value is UNKNOWN:
+                verdict = UNKNOWN
+            elif bool(value) is deciding:
+                return deciding
+        return verdict
+
+    return evaluate
 
 
 def _compile_unary(node: ast.UnaryOp, names: set[str]) -> Evaluator:
     if isinstance(node.op, ast.Not):
         inner = _compile(node.operand, names)
-        return lambda answers: not inner(answers)
+
+        def negate(answers: Mapping[str, Any]) -> Any:
+            value = inner(answers)
+            return UNKNOWN if value is UNKNOWN else not value
+
+        return negate
     if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         value = node.operand.value
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -125,14 +179,17 @@ def _compile_compare(node: ast.Compare, names: set[str]) -> Evaluator:
     for op, right_node in zip(node.ops, node.comparators, strict=True):
         steps.append((_comparison(op, node), _compile(right_node, names)))
 
-    def evaluate(answers: Mapping[str, Any]) -> bool:
-        current = left(answers)
+    def evaluate(answers: Mapping[str, Any]) -> Any:
+        """A chain is the `and` of its links: one false link decides it."""
+        current, verdict = left(answers), True
         for compare, right in steps:
             other = right(answers)
-            if not compare(current, other):
+            if current is UNKNOWN or other is UNKNOWN:
+                verdict = UNKNOWN
+            elif not compare(current, other):
                 return False
             current = other
-        return True
+        return verdict
 
     return evaluate
 
