@@ -2,8 +2,9 @@
 
 Checks, each reported with file, line and a fix: duplicate step ids, `goto` to a missing
 step, unknown names in conditions, a question with no way forward, unreachable steps, loops
-with no way out, texts missing for a locale, templates that do not exist or fail to render
-with sample data, and markup outside Telegram's HTML subset (the format of every text).
+with no way out, an `escalate.idle` the survey's `expire` always beats, texts missing for
+a locale, templates that do not exist or fail to render with sample data, and markup
+outside Telegram's HTML subset (the format of every text).
 Given the capabilities of the channels in use, texts and button labels longer than a
 channel allows are reported too, naming each such channel (the caller chooses the
 channels: bot/flows knows none).
@@ -15,6 +16,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from bot.durations import format_duration
 from bot.errors import TemplateProblem
 from bot.flows.channel_limits import label_too_long, text_too_long
 from bot.flows.loader import LoadedFlow
@@ -41,6 +43,7 @@ def check_flow(
     problems += _option_problems(loaded)
     problems += _graph_problems(loaded)
     problems += _condition_problems(loaded)
+    problems += _idle_problems(loaded)
     if texts is not None:
         problems += _text_problems(loaded, texts, channels)
     return problems
@@ -88,17 +91,6 @@ def _option_problems(loaded: LoadedFlow) -> Iterator[FileProblem]:
             seen.add(option.id)
 
 
-def _edges(flow: Flow, step: Step) -> list[str]:
-    if isinstance(step, EndStep):
-        return []
-    targets = [rule.goto for rule in step.next if rule.goto in flow.by_id]
-    if not step.next or step.next[-1].when is not None:
-        fallthrough = flow.fallthrough(step.id)
-        if fallthrough is not None:
-            targets.append(fallthrough)
-    return targets
-
-
 def _graph_problems(loaded: LoadedFlow) -> list[FileProblem]:
     flow = loaded.flow
     problems: list[FileProblem] = []
@@ -136,7 +128,7 @@ def _graph_problems(loaded: LoadedFlow) -> list[FileProblem]:
             )
         )
         return problems
-    reachable = _reachable(flow)
+    reachable = flow.reachable_from(flow.first_step.id)
     for index, step in enumerate(flow.steps):
         if step.id not in reachable:
             problems.append(
@@ -150,17 +142,6 @@ def _graph_problems(loaded: LoadedFlow) -> list[FileProblem]:
     return problems
 
 
-def _reachable(flow: Flow) -> set[str]:
-    seen = {flow.first_step.id}
-    pending = [flow.first_step.id]
-    while pending:
-        for target in _edges(flow, flow.step(pending.pop())):
-            if target not in seen:
-                seen.add(target)
-                pending.append(target)
-    return seen
-
-
 def _dead_ends(loaded: LoadedFlow, reachable: set[str]) -> list[FileProblem]:
     """Reachable steps from which no end step can be reached: a loop with no exit."""
     flow = loaded.flow
@@ -169,7 +150,7 @@ def _dead_ends(loaded: LoadedFlow, reachable: set[str]) -> list[FileProblem]:
     while changed:
         changed = False
         for step in flow.steps:
-            if step.id not in can_finish and any(t in can_finish for t in _edges(flow, step)):
+            if step.id not in can_finish and any(t in can_finish for t in flow.successors(step.id)):
                 can_finish.add(step.id)
                 changed = True
     trapped = [step.id for step in flow.steps if step.id in reachable - can_finish]
@@ -189,7 +170,7 @@ def _dead_ends(loaded: LoadedFlow, reachable: set[str]) -> list[FileProblem]:
 def _find_loop(flow: Flow, start: str, trapped: set[str]) -> list[str] | None:
     path = [start]
     while True:
-        following = next((t for t in _edges(flow, flow.step(path[-1])) if t in trapped), None)
+        following = next((t for t in flow.successors(path[-1]) if t in trapped), None)
         if following is None:
             return None
         if following in path:
@@ -215,6 +196,30 @@ def _condition_problems(loaded: LoadedFlow) -> list[FileProblem]:
                     )
                 )
     return problems
+
+
+def _idle_problems(loaded: LoadedFlow) -> list[FileProblem]:
+    """An `escalate.idle` the survey's own `expire` always beats would never open a case:
+    the last answer comes after the survey was sent, so it closes first."""
+    flow = loaded.flow
+    expire = flow.trigger.expire if flow.trigger is not None else None
+    if expire is None:
+        return []
+    return [
+        loaded.problem(
+            ("steps", index, "escalate", "idle"),
+            f"escalate.idle ({format_duration(step.escalate.idle)}) in step {step.id!r} is "
+            f"not shorter than trigger.expire ({format_duration(expire)}), so a survey always "
+            "closes before a customer who stopped part-way gets their case",
+            "shorten idle (the default is 15m), lengthen expire, or write `idle: null` to "
+            "open cases only at the end step",
+        )
+        for index, step in enumerate(flow.steps)
+        if isinstance(step, EndStep)
+        and step.escalate is not None
+        and step.escalate.idle is not None
+        and step.escalate.idle >= expire
+    ]
 
 
 def _conditions(step: Step, index: int) -> Iterator[tuple[tuple[str | int, ...], Any]]:

@@ -39,6 +39,8 @@ TEXT_ANSWER_LIMIT = 4000  # the longest a text step may accept (a Telegram messa
 LONGEST_DURATION = timedelta(days=3650)
 # Without `max_age` or `expire`, an event this much older than its `delay` is stale.
 DEFAULT_STALE_MARGIN = timedelta(days=7)
+# How long a customer who stops part-way may stay quiet before their case opens anyway.
+DEFAULT_ESCALATION_IDLE = timedelta(minutes=15)
 
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 OptionId = Annotated[str, StringConstraints(pattern=OPTION_ID_PATTERN)]
@@ -221,10 +223,29 @@ class Rule(_Strict):
 
 
 class Escalation(_Strict):
-    """Open a support case when `when` holds at this end step."""
+    """Open a support case when `when` holds at this end step, or, for a customer who stops
+    answering part-way, `idle` after their last answer when `when` already holds on what
+    they answered."""
 
     when: ConditionField
     sla: Duration = Field(default=timedelta(hours=4), description="Time to resolve the case.")
+    idle: Duration | None = Field(
+        default=DEFAULT_ESCALATION_IDLE,
+        description="When the customer stops answering part-way and `when` already holds on "
+        "what they answered, open the case this long after their last answer; null: only "
+        "at the end step.",
+    )
+
+    @field_validator("idle")
+    @classmethod
+    def _idle_positive(cls, idle: timedelta | None) -> timedelta | None:
+        if idle is not None and idle <= timedelta(0):
+            raise ValueError(
+                "must be longer than 0s; leave it out for "
+                f"{format_duration(DEFAULT_ESCALATION_IDLE)}, or write `idle: null` to open "
+                "cases only at the end step"
+            )
+        return idle
 
 
 class Option(_Strict):
@@ -447,6 +468,29 @@ class Flow(_Strict):
         """The step below `step_id` in the file, used when no rule matches."""
         index = self.index_of(step_id)
         return self.steps[index + 1].id if index + 1 < len(self.steps) else None
+
+    def successors(self, step_id: str) -> list[str]:
+        """The steps the survey can go to from `step_id`, whatever the answers: each rule's
+        `goto` (that names a step), and the step below unless the last rule always matches."""
+        step = self.step(step_id)
+        if isinstance(step, EndStep):
+            return []
+        targets = [rule.goto for rule in step.next if rule.goto in self.by_id]
+        if not step.next or step.next[-1].when is not None:
+            below = self.fallthrough(step_id)
+            if below is not None:
+                targets.append(below)
+        return targets
+
+    def reachable_from(self, step_id: str) -> set[str]:
+        """`step_id` and every step the survey can still come to from there."""
+        seen, pending = {step_id}, [step_id]
+        while pending:
+            for target in self.successors(pending.pop()):
+                if target not in seen:
+                    seen.add(target)
+                    pending.append(target)
+        return seen
 
     def pick_locale(self, *preferred: str | None) -> str:
         """The first of `preferred` this flow speaks (matching `vi-VN` to `vi`), else default."""

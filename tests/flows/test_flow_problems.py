@@ -146,6 +146,33 @@ CASES = [
         id="reminder-after-expiry",
     ),
     pytest.param(
+        HEADER
+        + "  - id: q\n    kind: csat\n    text: hi\n  - id: end\n    kind: end\n    text: bye\n"
+        + "    escalate:\n      when: csat <= 2\n      idle: 0s\n",
+        13,
+        "idle: must be longer than 0s in step 'end'",
+        "`idle: null`",
+        id="escalation-idle-zero",
+    ),
+    pytest.param(
+        HEADER
+        + "  - id: q\n    kind: csat\n    text: hi\n  - id: end\n    kind: end\n    text: bye\n"
+        + "    escalate: {when: csat <= 2, idle: soon}\n",
+        11,
+        "'soon' is not a duration",
+        "45s, 15m, 2h, 3d",
+        id="escalation-idle-not-a-duration",
+    ),
+    pytest.param(
+        "id: broken\nname: B\nlocales: [en]\ntrigger:\n  on: order.delivered\n  expire: 1h\n"
+        "steps:\n  - {id: q, kind: csat, text: hi}\n  - id: end\n    kind: end\n    text: bye\n"
+        "    escalate: {when: csat <= 2, idle: 2h}\n",
+        12,
+        "escalate.idle (2h) in step 'end' is not shorter than trigger.expire (1h)",
+        "shorten idle",
+        id="escalation-idle-beyond-expiry",
+    ),
+    pytest.param(
         "id: broken\nname: B\nlocales: [en]\ntrigger:\n  on: order.delivered\n  sample: 2\n"
         "steps:\n  - {id: e, kind: end, text: x}\n",
         6,
