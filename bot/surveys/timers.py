@@ -3,14 +3,17 @@
 Ticked by APScheduler. Each batch runs in one transaction: the timers are claimed (FOR
 UPDATE SKIP LOCKED on PostgreSQL), each fires inside a savepoint under a lock on its
 survey, and the messages it causes go to the outbox in that same transaction. Firing is
-idempotent (it checks the survey's status), so a timer is never acted on twice.
+idempotent (it checks the survey's status), so a timer is never acted on twice. A survey
+locked by someone else (a customer answering it right now) is not waited for: its timer
+is due again a few seconds later. Waiting while holding the claimed timers would deadlock
+with a transaction that locks the survey, then touches one of them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.flows.schema import Flow
@@ -28,6 +31,7 @@ from bot.surveys.timing import expire_at, remind_at, zone
 log = logging.getLogger(__name__)
 
 MAX_TIMER_ATTEMPTS = 5
+BUSY_RETRY = timedelta(seconds=5)  # a timer whose survey was locked is due again after this
 
 TimerHandler = Callable[[UnitOfWork, int], Awaitable[None]]
 
@@ -72,8 +76,7 @@ class SurveyTimers:
             async with self.db.transaction() as tx:
                 timers = await tx.timers.claim_due(self.clock.now(), self.batch_size)
                 for timer in timers:
-                    await self._fire(tx, timer)
-                    await tx.timers.finish(timer, self.clock.now())
+                    await self._fire_and_settle(tx, timer, self.clock.now())
                 return len(timers)
         except Exception:
             log.warning("a timer failed; retrying its batch one timer at a time")
@@ -86,8 +89,7 @@ class SurveyTimers:
             for timer in timers:
                 try:
                     async with tx.session.begin_nested():
-                        await self._fire(tx, timer)
-                        await tx.timers.finish(timer, now)
+                        await self._fire_and_settle(tx, timer, now)
                 except Exception as exc:
                     log.exception("timer %s (%s) failed", timer.id, timer.kind)
                     timer.attempts += 1
@@ -98,14 +100,21 @@ class SurveyTimers:
                         timer.due_at = now + timedelta(seconds=30 * 2**timer.attempts)
         return len(timers)
 
-    async def _fire(self, tx: UnitOfWork, timer: Timer) -> None:
+    async def _fire_and_settle(self, tx: UnitOfWork, timer: Timer, now: datetime) -> None:
+        if await self._fire(tx, timer):
+            await tx.timers.finish(timer, now)
+        else:
+            await tx.timers.postpone(timer, now + BUSY_RETRY)
+
+    async def _fire(self, tx: UnitOfWork, timer: Timer) -> bool:
+        """Act on one timer; False when its survey is busy and it should fire again soon."""
         handler = self.handlers.get(TimerKind(timer.kind))
         if handler is not None:
             await handler(tx, timer.survey_id)
-            return
-        survey = await tx.surveys.get(timer.survey_id, lock=True)
-        if survey is None:
-            return
+            return True
+        survey = await tx.surveys.lock_unless_busy(timer.survey_id)
+        if survey is None:  # busy, unless it is gone
+            return await tx.surveys.get(timer.survey_id) is None
         customer = await tx.customers.get(survey.customer_id)
         assert customer is not None
         kind = TimerKind(timer.kind)
@@ -115,6 +124,7 @@ class SurveyTimers:
             await self._remind(tx, survey, customer)
         else:
             await self._expire(tx, survey, customer)
+        return True
 
     async def _send(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
         if survey.status != SessionStatus.PENDING:

@@ -1,5 +1,6 @@
 """Durable timers drive surveys: sent when due (not before), reminded once, expired."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -180,3 +181,21 @@ async def test_a_survey_opened_on_the_web_and_left_is_reminded_in_telegram(world
     assert world.last(CHAT).buttons  # the open question, where they chat
     page = await world.web.open(token, ["vi"])
     assert page.state == "elsewhere"  # the page offers to continue there
+
+
+@pytest.mark.postgres
+async def test_a_timer_whose_survey_is_busy_is_not_waited_for_but_fires_soon_after(
+    world, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks between workers: SQLite has one writer at a time")
+    world.clock.set(SEND)
+    async with world.db.transaction() as busy:
+        await busy.surveys.get(1, lock=True)  # a customer's transaction on it, say
+        assert await asyncio.wait_for(world.timers.run_due(), timeout=30) == 1
+    assert (await timer_states(world))["send"] == (SEND + timedelta(seconds=5), "pending")
+    assert (await survey(world)).status == SessionStatus.PENDING
+    world.clock.advance(timedelta(seconds=5))
+    await world.tick()
+    assert (await survey(world)).status == SessionStatus.ACTIVE
+    assert "Bạn hài lòng" in world.last(CHAT).text

@@ -63,6 +63,13 @@ class SurveyRepository:
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
 
+    async def lock_unless_busy(self, survey_id: int) -> Survey | None:
+        """The survey, locked; None when another transaction holds its lock (PostgreSQL;
+        SQLite has one writer at a time anyway) or it is gone. For a worker that must not
+        wait for a survey (bot.surveys.timers says why)."""
+        statement = select(Survey).where(Survey.id == survey_id).with_for_update(skip_locked=True)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def by_token(self, token: str, *, lock: bool = False) -> Survey | None:
         statement = select(Survey).where(Survey.token == token)
         if lock:

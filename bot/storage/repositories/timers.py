@@ -64,6 +64,11 @@ class TimerRepository:
         timer.done_at = now
         await self.session.flush()
 
+    async def postpone(self, timer: Timer, due_at: datetime) -> None:
+        """Leave a claimed timer pending, due again at `due_at`."""
+        timer.due_at = due_at
+        await self.session.flush()
+
     async def cancel_for_survey(self, survey_id: int, *kinds: TimerKind) -> None:
         statement = (
             update(Timer)
