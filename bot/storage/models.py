@@ -283,7 +283,7 @@ class Timer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # send | remind | expire
+    kind: Mapped[str] = mapped_column(String(16))  # a TimerKind: send, remind, expire...
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -1,8 +1,10 @@
 """Closing the loop: a case for every unhappy answer, claimed and resolved by staff.
 
-A flow's `escalate` opens the case in the same transaction as the answer that caused it:
-the customer gets an empathetic reply at once, the support group gets a card. The card is
-edited as the case moves; resolving it schedules the follow-up question.
+A flow's `escalate` opens the case in the same transaction as the answer that caused it,
+or, for a customer who stopped part-way, when its `idle` timer fires: the customer gets
+an empathetic reply at once, the support group gets a card. A survey has one case at
+most, so its end step reached later only brings the card up to date. The card is edited
+as the case moves; resolving it schedules the follow-up question.
 """
 
 from __future__ import annotations
@@ -99,7 +101,12 @@ class CaseService:
             updated_at=now,
         )
         if case is None:
-            return  # this survey already has its case
+            # Opened already (the customer stopped part-way, then came back and finished):
+            # no second case and no second apology, but staff see the answers given since.
+            opened = await tx.cases.by_survey(survey.id)
+            if opened is not None:
+                await self.refresh_card(tx, opened)
+            return
         reply = self.runner.presenter.texts.phrase("escalation_reply", survey.locale)
         await self.runner.emit(tx, survey, event.customer, OutgoingMessage(reply))
         if self.config.chat_id is not None:

@@ -2,11 +2,14 @@
 
 Answers, the survey's new state and the messages it causes are written together, so a
 crash can never keep an answer but lose the next question (or the other way round). The
-messages go to the outbox; the dispatcher delivers them after the commit.
+messages go to the outbox; the dispatcher delivers them after the commit. So is the timer
+that opens the case of a customer who stops part-way (bot.surveys.idle_escalation): armed
+or moved on with each answer, dropped when the survey ends.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +23,9 @@ from bot.messaging.outbox_writer import WEB, OutboxWriter
 from bot.messaging.presenter import Presenter
 from bot.storage.models import Customer, Survey
 from bot.storage.repositories.outbox import PENDING
+from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
-from bot.surveys import engine
+from bot.surveys import engine, idle_escalation
 from bot.surveys.engine import (
     Action,
     Answer,
@@ -36,6 +40,8 @@ from bot.surveys.engine import (
     Transition,
 )
 from bot.surveys.invitations import invitations_for
+
+log = logging.getLogger(__name__)
 
 # Replies to what a customer just did go before bulk sends (lower runs first).
 INTERACTIVE_PRIORITY = 0
@@ -145,6 +151,27 @@ class SurveyRunner:
         survey.status = SessionStatus.EXPIRED.value
         survey.updated_at = self.clock.now()
 
+    async def escalate_idle(self, tx: UnitOfWork, survey: Survey, customer: Customer) -> None:
+        """The idle timer fired: when the customer has answered nothing for an end step's
+        `escalate.idle` and its condition already holds on what they answered, its Escalate
+        goes to the hooks, as at the end step (the case opens at most once per survey). The
+        survey stays where it is: the customer may still finish it."""
+        if survey.status != SessionStatus.ACTIVE:
+            return  # completed (its end step had its say), stopped or expired
+        last_answer_at = await tx.answers.last_answered_at(survey.id)
+        if last_answer_at is None:
+            return
+        flow, state = await self.load(tx, survey)
+        action = idle_escalation.escalation_due(flow, state, last_answer_at, self.clock.now())
+        if action is None:
+            return  # answered since the timer was armed (which moved it on), or no longer holds
+        context = await self.context(tx, survey, customer, flow, state.answers)
+        log.info(
+            "escalating a survey left part-way",
+            extra={"survey_id": survey.id, "step": state.step_id, "end_step": action.step_id},
+        )
+        await self._to_hooks(SurveyEvent(tx, survey, customer, flow, state, action, context))
+
     async def apply(
         self, tx: UnitOfWork, survey: Survey, customer: Customer, event: engine.Input
     ) -> None:
@@ -180,10 +207,30 @@ class SurveyRunner:
             else:
                 assert isinstance(action, Escalate | Reward)
                 event = SurveyEvent(tx, survey, customer, flow, transition.state, action, context)
-                for hook in self.hooks:
-                    await hook(event)
+                await self._to_hooks(event)
         self._store(survey, transition.state, now)
+        answered = any(isinstance(action, Record) for action in transition.actions)
+        if answered or not transition.state.status.is_open:
+            await self._plan_idle_escalation(tx, survey, flow, transition.state, now)
         await tx.surveys.flush()
+
+    async def _to_hooks(self, event: SurveyEvent) -> None:
+        for hook in self.hooks:
+            await hook(event)
+
+    async def _plan_idle_escalation(
+        self, tx: UnitOfWork, survey: Survey, flow: Flow, state: SessionState, now: datetime
+    ) -> None:
+        """After an answer (`now`), the case of a customer who stops here is due `idle`
+        later, if an escalation already holds; otherwise, or once the survey has ended,
+        there is nothing to wait for."""
+        if not idle_escalation.watched(flow):
+            return
+        due = idle_escalation.due_at(flow, state, now)
+        if due is None:
+            await tx.timers.cancel_for_survey(survey.id, TimerKind.IDLE_ESCALATION)
+        else:
+            await tx.timers.set(survey.id, TimerKind.IDLE_ESCALATION, due, now)
 
     async def context(
         self,

@@ -1,4 +1,5 @@
-"""Acting on due timers: send a survey, remind once, close it when it expires.
+"""Acting on due timers: send a survey, remind once, close it when it expires, open the
+case of a customer who stopped part-way.
 
 Ticked by APScheduler. Each batch runs in one transaction: the timers are claimed (FOR
 UPDATE SKIP LOCKED on PostgreSQL), each fires inside a savepoint under a lock on its
@@ -6,7 +7,8 @@ survey, and the messages it causes go to the outbox in that same transaction. Fi
 idempotent (it checks the survey's status), so a timer is never acted on twice. A survey
 locked by someone else (a customer answering it right now) is not waited for: its timer
 is due again a few seconds later. Waiting while holding the claimed timers would deadlock
-with a transaction that locks the survey, then touches one of them.
+with a transaction that locks the survey, then touches one of them (an answer re-arms the
+survey's idle-escalation timer).
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ class SurveyTimers:
             await self._send(tx, survey, customer)
         elif kind == TimerKind.REMIND:
             await self._remind(tx, survey, customer)
+        elif kind == TimerKind.IDLE_ESCALATION:
+            await self.runner.escalate_idle(tx, survey, customer)
         else:
             await self._expire(tx, survey, customer)
         return True
@@ -190,5 +194,7 @@ class SurveyTimers:
         if not SessionStatus(survey.status).is_open:
             return
         await self.runner.expire(tx, survey, customer)
-        await tx.timers.cancel_for_survey(survey.id, TimerKind.SEND, TimerKind.REMIND)
+        await tx.timers.cancel_for_survey(
+            survey.id, TimerKind.SEND, TimerKind.REMIND, TimerKind.IDLE_ESCALATION
+        )
         log.info("survey expired", extra={"survey_id": survey.id})

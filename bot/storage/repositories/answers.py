@@ -49,6 +49,16 @@ class AnswerRepository:
         )
         return list((await self.session.execute(statement)).scalars())
 
+    async def last_answered_at(self, survey_id: int) -> datetime | None:
+        """When the survey's newest answer was given (None before the first)."""
+        statement = (
+            select(AnswerRow.answered_at)
+            .where(AnswerRow.survey_id == survey_id)
+            .order_by(AnswerRow.answered_at.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def as_domain(self, survey_id: int) -> dict[str, Answer]:
         """The answers in the engine's own form, to resume a survey."""
         answers = {}

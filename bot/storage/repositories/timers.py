@@ -22,6 +22,7 @@ class TimerKind(StrEnum):
     REMIND = "remind"
     EXPIRE = "expire"
     FOLLOWUP = "followup"  # ask "is it resolved?" after a support case is closed
+    IDLE_ESCALATION = "idle_escalation"  # a case for a customer who stopped part-way
 
 
 PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
