@@ -200,7 +200,9 @@ def _condition_problems(loaded: LoadedFlow) -> list[FileProblem]:
 
 def _idle_problems(loaded: LoadedFlow) -> list[FileProblem]:
     """An `escalate.idle` the survey's own `expire` always beats would never open a case:
-    the last answer comes after the survey was sent, so it closes first."""
+    the last answer comes after the survey was sent, so it closes first. Only an `idle`
+    the author wrote: a flow with a short `expire` written before the key existed stays
+    valid (its default simply never comes to pass)."""
     flow = loaded.flow
     expire = flow.trigger.expire if flow.trigger is not None else None
     if expire is None:
@@ -211,12 +213,13 @@ def _idle_problems(loaded: LoadedFlow) -> list[FileProblem]:
             f"escalate.idle ({format_duration(step.escalate.idle)}) in step {step.id!r} is "
             f"not shorter than trigger.expire ({format_duration(expire)}), so a survey always "
             "closes before a customer who stopped part-way gets their case",
-            "shorten idle (the default is 15m), lengthen expire, or write `idle: null` to "
-            "open cases only at the end step",
+            "shorten idle, lengthen expire, or write `idle: null` to open cases only at the "
+            "end step",
         )
         for index, step in enumerate(flow.steps)
         if isinstance(step, EndStep)
         and step.escalate is not None
+        and "idle" in step.escalate.model_fields_set
         and step.escalate.idle is not None
         and step.escalate.idle >= expire
     ]
