@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.errors import StaleAnswer
+from bot.flows.schema import QuestionStep
 from bot.messaging.locales import choose_locale
 from bot.messaging.message import Choice, ChoiceAction, OutgoingMessage
 from bot.messaging.routing import Route
@@ -22,6 +23,7 @@ from bot.storage.database import Database
 from bot.storage.models import Customer, OutboxMessage, Survey
 from bot.storage.repositories.timers import TimerKind
 from bot.storage.unit_of_work import UnitOfWork
+from bot.surveys.answers import Invalid, parse_typed
 from bot.surveys.eligibility import SkipReason
 from bot.surveys.engine import Pressed, Rated, SessionStatus, SkipStep, StopSurvey, Typed
 from bot.surveys.narrowing import ask_within_band
@@ -251,7 +253,8 @@ class ConversationService:
             survey = await tx.surveys.latest_active(customer.id, lock=True) if customer else None
             if survey is not None and customer is not None:
                 survey.channel = contact.channel
-                await self._answer_typed(tx, survey, customer, text)
+                if not await self._to_open_case(tx, survey, customer, contact, text, message_id):
+                    await self._answer_typed(tx, survey, customer, text)
             else:
                 customer = customer or await self._customer(tx, contact)
                 taken = (
@@ -266,6 +269,31 @@ class ConversationService:
                 elif not taken:
                     await self._say(tx, customer, contact, "no_survey")
         self.delivery.kick()
+
+    async def _to_open_case(
+        self,
+        tx: UnitOfWork,
+        survey: Survey,
+        customer: Customer,
+        contact: Contact,
+        text: str,
+        message_id: str | None,
+    ) -> bool:
+        """A survey still open whose case opened already (the customer stopped part-way,
+        escalate.idle): words that answer nothing the open question asks are a message
+        to the shop, for the case, not an answer to re-ask. True when the case took it."""
+        if self.elsewhere is None or message_id is None or not text.strip():
+            return False
+        if await tx.cases.by_survey(survey.id) is None:
+            return False
+        flow, state = await self.runner.load(tx, survey)
+        step = flow.step(state.step_id) if state.step_id else None
+        if not isinstance(step, QuestionStep):
+            return False
+        choice, _visit = await self._choice_labelled(tx, survey, text)
+        if choice is not None or not isinstance(parse_typed(step, text), Invalid):
+            return False  # it answers the question: the survey goes on
+        return await self.elsewhere.from_customer(tx, customer, contact, text, message_id)
 
     async def _answer_typed(
         self, tx: UnitOfWork, survey: Survey, customer: Customer, text: str

@@ -221,3 +221,25 @@ async def test_the_idle_timer_does_not_wait_for_a_customer_answering_right_now(w
     world.clock.advance(timedelta(seconds=5))
     await world.tick()
     assert len(await cases(world)) == 1 and len(apologies(world)) == 1
+
+
+async def test_what_the_customer_writes_after_the_idle_case_goes_to_the_case(world):
+    await begin(world)
+    await world.tap(CUSTOMER, "1")
+    world.clock.advance(IDLE)
+    await world.tick()
+    (case,) = await cases(world)
+    asked = len(world.texts(CUSTOMER))
+    contact = world.contact(CUSTOMER, language="en")
+    words = "The box was crushed, nobody called me"  # not a choice: a message to the shop
+    await world.conversation.typed(contact, words, message_id="m-1")
+    await world.deliver()
+    async with world.db.reading() as tx:
+        said = await tx.cases.messages(case.id)
+    assert [(m.direction, m.text) for m in said] == [
+        ("from_customer", "The box was crushed, nobody called me")
+    ]
+    assert len(world.texts(CUSTOMER)) == asked  # not re-asked "choose one of the buttons"
+    assert "The box was crushed" in cards(world)[-1].text  # relayed to the group
+    await world.conversation.typed(contact, "Late delivery", message_id="m-2")  # answers
+    assert (await survey(world)).current_step == "nps"
