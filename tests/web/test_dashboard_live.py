@@ -57,3 +57,19 @@ async def test_the_stream_is_for_signed_in_support_and_admins_only(make_client):
     assert answer.status_code == 303 and "/dashboard/login" in answer.headers["location"]
     marketer = await signed_in_as(make_client, "marketer")
     assert (await marketer.get("/dashboard/live/cases")).status_code == 403
+
+
+async def test_two_pages_connecting_at_once_start_one_poll(make_client):
+    client = await signed_in_as(make_client, "support")
+    watch = CaseWatch(runtime_of(client).db, interval=0.01)
+    first, second = watch.changes(), watch.changes()
+    try:
+        marks = await asyncio.gather(next_mark(first), next_mark(second))
+        assert marks[0] == marks[1]
+        pollers = [t for t in asyncio.all_tasks() if t.get_name() == "dashboard-live"]
+        assert len(pollers) == 1
+    finally:
+        await first.aclose()
+        await second.aclose()
+    await asyncio.sleep(0)
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "dashboard-live" and not t.done()]

@@ -146,6 +146,8 @@ class CaseRepository:
             resolved_by_name=None,
             resolution_reason=None,
             resolved_at=None,
+            reannounced_at=None,  # the SLA watch announces and escalates it again
+            escalated_at=None,
             updated_at=now,
         )
 

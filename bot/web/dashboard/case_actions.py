@@ -32,7 +32,7 @@ from bot.support.cases import CaseAnswer, Staff
 from bot.support.relay import STAFF_REPLY_LIMIT
 from bot.web.dashboard import csrf
 from bot.web.dashboard.case_list import staff_of
-from bot.web.dashboard.cases_pages import render_case, version_of
+from bot.web.dashboard.cases_pages import case_number, render_case, version_of
 from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, Refusal, for_page
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,7 @@ class CaseForm:
 
 
 async def _form(context: PageContext, case_id: str) -> CaseForm:
-    if not (case_id.isascii() and case_id.isdigit()) or len(case_id) > 18:
-        raise Refusal(404, "not_found_title", "not_found")
+    number = case_number(case_id)
     viewer = context.viewer
     assert viewer is not None  # for_page signed them in
     form = await context.request.form()
@@ -88,7 +87,7 @@ async def _form(context: PageContext, case_id: str) -> CaseForm:
         if has_nul(value):
             raise Refusal(400, "bad_request_title", "bad_request")
         fields[name] = value
-    return CaseForm(int(case_id), fields, staff_of(viewer))
+    return CaseForm(number, fields, staff_of(viewer))
 
 
 async def _act(

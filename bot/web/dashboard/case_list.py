@@ -13,12 +13,16 @@ from bot.web.dashboard.page_context import PageContext, Refusal
 from bot.web.dashboard.sessions import Viewer
 
 SHOWS = ("mine", "unclaimed", "breached")
+NAME_LIMIT = 200  # cases.claimed_by_name, case_events.actor_name, case_messages.author_name
 
 
 def staff_of(viewer: Viewer) -> Staff:
     """The staff member a dashboard user acts as: their dashboard user id, on the dashboard
-    side (Case.claimed_by with claimed_via "dashboard"; a Telegram id is another person)."""
-    return Staff(viewer.user_id, viewer.login, via=DASHBOARD_STAFF)
+    side (Case.claimed_by with claimed_via "dashboard"; a Telegram id is another person).
+    Their name is their login without its e-mail domain (a reply signed with staff names
+    must not hand customers the address), at most what the name columns hold."""
+    name = viewer.login.split("@", 1)[0] or viewer.login
+    return Staff(viewer.user_id, name[:NAME_LIMIT], via=DASHBOARD_STAFF)
 
 
 def query_choice(context: PageContext, name: str, choices: tuple[str, ...]) -> str:

@@ -48,11 +48,19 @@ async def cases_page(context: CasesContext) -> HTMLResponse:
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, context: CasesContext) -> HTMLResponse:
-    if not (case_id.isascii() and case_id.isdigit()) or len(case_id) > 18:  # not "²"
-        raise Refusal(404, "not_found_title", "not_found")
     done = context.request.query_params.get("done")
     notice = context.t.get(f"done_{done}") if done else None
-    return await render_case(context, int(case_id), notice=notice)
+    return await render_case(context, case_number(case_id), notice=notice)
+
+
+MAX_CASE_ID = 2**31 - 1  # cases.id is a 32-bit integer: a larger one is no case (not a 500)
+
+
+def case_number(text: str) -> int:
+    """A case id from its address, or a 404: digits only (not "²"), in the column's range."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_CASE_ID:
+        raise Refusal(404, "not_found_title", "not_found")
+    return int(text)
 
 
 async def render_case(

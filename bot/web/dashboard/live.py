@@ -30,8 +30,8 @@ router = APIRouter(prefix=PREFIX, route_class=DashboardRoute, include_in_schema=
 CasesContext = Annotated[PageContext, Depends(for_page(Page.CASES))]
 
 LIVE_POLL_SECONDS = 0.5  # a new case shows within about this plus one page fetch
-STREAM_SECONDS = 15 * 60  # at the first change after, the browser reconnects (and its
-# session is checked again)
+STREAM_SECONDS = 15 * 60  # then the stream ends, and the browser reconnects (its session
+# checked again)
 PING_SECONDS = 15
 
 
@@ -50,10 +50,14 @@ class CaseWatch:
     async def changes(self) -> AsyncGenerator[str]:
         """The mark now, then each new one as it comes."""
         self._listeners += 1
-        if self._poller is None or self._poller.done():
-            self.mark = await self._read()
-            self._poller = asyncio.create_task(self._poll(), name="dashboard-live")
         try:
+            if self._poller is None or self._poller.done():
+                # Started before any await: two pages connecting at once start one poll.
+                first = asyncio.get_running_loop().create_future()
+                self._poller = asyncio.create_task(self._poll(first), name="dashboard-live")
+                await asyncio.shield(first)
+            elif self.mark is None:
+                await self._next_after("")
             seen = self.mark or ""
             yield seen
             while True:
@@ -78,7 +82,11 @@ class CaseWatch:
             log.warning("the live case pages could not read the cases", exc_info=True)
             return self.mark
 
-    async def _poll(self) -> None:
+    async def _poll(self, first: asyncio.Future[None]) -> None:
+        self.mark = await self._read()
+        first.set_result(None)
+        async with self._moved:
+            self._moved.notify_all()
         while True:
             await asyncio.sleep(self.interval)
             mark = await self._read()
@@ -104,13 +112,17 @@ async def live_cases(context: CasesContext) -> EventSourceResponse:
     watch = case_watch(context)
 
     async def events() -> AsyncIterator[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + STREAM_SECONDS
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STREAM_SECONDS
         stream = watch.changes()
         try:
-            async for mark in stream:
+            while (left := deadline - loop.time()) > 0:
+                try:
+                    mark = await asyncio.wait_for(anext(stream), left)
+                except TimeoutError:
+                    break
                 yield {"event": "cases", "data": mark}
-                if asyncio.get_running_loop().time() > deadline:
-                    return  # the browser reconnects, signed in or not any more
+            # Then the browser reconnects, signed in or not any more.
         finally:
             with contextlib.suppress(Exception):
                 await stream.aclose()

@@ -6,8 +6,11 @@
   var script = document.currentScript;
   var source = script && script.dataset.source;
   if (!source || !window.EventSource || !window.fetch || !window.DOMParser) return;
+  // The page's own address: after a refused form the browser shows the POST's URL.
+  var address = script.dataset.page || window.location.href;
   var seen = null;
   var busy = false;
+  var again = false; // a change came while fetching: fetch once more after
 
   function writing(part) {
     var fields = part.querySelectorAll("textarea, input:not([type=hidden]), select");
@@ -19,9 +22,9 @@
   }
 
   function refresh() {
-    if (busy) return;
+    if (busy) { again = true; return; }
     busy = true;
-    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live": "1" } })
+    fetch(address, { credentials: "same-origin", headers: { "X-Live": "1" } })
       .then(function (answer) { return answer.ok ? answer.text() : null; })
       .then(function (html) {
         if (!html) return;
@@ -32,7 +35,10 @@
         });
       })
       .catch(function () {})
-      .then(function () { busy = false; });
+      .then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
   }
 
   var events = new EventSource(source);
