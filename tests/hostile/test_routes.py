@@ -80,11 +80,27 @@ ROUTES: dict[tuple[str, str], Surface] = {
     ),
     ("POST", "/dashboard/logout"): Surface(body="form", fields=("csrf",), caller="staff"),
     ("GET", "/dashboard/static/dashboard.css"): Surface(),
+    ("GET", "/dashboard/static/live.js"): Surface(),
+    # Only an EventSource (Accept: text/event-stream) gets the stream; this is a 406.
+    ("GET", "/dashboard/live/cases"): Surface(caller="staff"),
     ("GET", "/dashboard/overview"): Surface(query=(*FILTERS, "lang"), caller="staff"),
     ("GET", "/dashboard/responses"): Surface(query=(*FILTERS, "page"), caller="staff"),
     ("GET", "/dashboard/flows"): Surface(query=FILTERS, caller="staff"),
-    ("GET", "/dashboard/cases"): Surface(query=("status",), caller="staff"),
+    ("GET", "/dashboard/cases"): Surface(query=("status", "show"), caller="staff"),
     ("GET", "/dashboard/cases/{case_id}"): Surface(path={"case_id": "case"}, caller="staff"),
+    **{
+        ("POST", f"/dashboard/cases/{{case_id}}/{action}"): Surface(
+            path={"case_id": "case"}, body="form", fields=("csrf", *fields), caller="staff"
+        )
+        for action, fields in (
+            ("claim", ("version",)),
+            ("reply", ("text", "key")),
+            ("note", ("text", "key")),
+            ("voucher", ("campaign",)),
+            ("resolve", ("reason", "version")),
+            ("reopen", ("version",)),
+        )
+    },
     ("GET", "/dashboard/campaigns"): Surface(caller="staff"),
     ("GET", "/s/{token}"): Surface(path={"token": "token"}, query=("lang",)),
     ("POST", "/s/{token}"): Surface(

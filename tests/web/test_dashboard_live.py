@@ -73,3 +73,9 @@ async def test_two_pages_connecting_at_once_start_one_poll(make_client):
         await second.aclose()
     await asyncio.sleep(0)
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "dashboard-live" and not t.done()]
+
+
+async def test_only_an_event_source_gets_the_stream(make_client):
+    support = await signed_in_as(make_client, "support")
+    answer = await support.get("/dashboard/live/cases", headers={"Accept": "text/html"})
+    assert answer.status_code == 406 and "EventSource" in answer.text

@@ -35,6 +35,8 @@ async def cases_page(context: CasesContext) -> HTMLResponse:
     now = services.clock.now()
     rows: list[dict[str, Any]] = []
     async with services.db.reading() as tx:
+        # What the page shows is as of this mark: a change after it makes it live-update.
+        live_mark = await tx.cases.change_mark()
         for case in await tx.cases.listed(list_query(status, show, viewer, now)):
             view = await services.cases.view(tx, case)
             row = _row(cards, view, case, now)
@@ -42,7 +44,13 @@ async def cases_page(context: CasesContext) -> HTMLResponse:
             row["mine"] = held_by(case, viewer)
             rows.append(row)
     return context.render(
-        "cases.html", cases=rows, chosen=status, statuses=STATUSES, shown=show, shows=SHOWS
+        "cases.html",
+        cases=rows,
+        chosen=status,
+        statuses=STATUSES,
+        shown=show,
+        shows=SHOWS,
+        live_mark=live_mark,
     )
 
 
@@ -77,6 +85,8 @@ async def render_case(
     cards = _cards(context)
     now = services.clock.now()
     async with services.db.reading() as tx:
+        # What the page shows is as of this mark: a change after it makes it live-update.
+        live_mark = await tx.cases.change_mark()
         case = await tx.cases.get(case_id)
         if case is None:
             raise Refusal(404, "not_found_title", "not_found")
@@ -114,6 +124,7 @@ async def render_case(
     ]
     return context.render(
         "case.html",
+        live_mark=live_mark,
         status=status,
         case=row,
         messages=timeline,

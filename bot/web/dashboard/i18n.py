@@ -206,6 +206,10 @@ LABELS: dict[str, dict[str, str]] = {
             "it again below, then try again if it still needs doing."
         ),
         "field_required": "{field}: write something first.",
+        "event_stream_only": (
+            "This address is an event stream for the live case pages: open it with "
+            "EventSource (Accept: text/event-stream)."
+        ),
         "field_too_long": "{field}: at most {limit} characters.",
         "done_claim": "The case is yours.",
         "done_reply": "Your reply is on its way to the customer.",
@@ -437,6 +441,10 @@ LABELS: dict[str, dict[str, str]] = {
             "bên dưới, rồi thử lại nếu vẫn cần làm."
         ),
         "field_required": "{field}: hãy nhập nội dung trước.",
+        "event_stream_only": (
+            "Địa chỉ này là luồng sự kiện cho các trang ca trực tiếp: hãy mở bằng "
+            "EventSource (Accept: text/event-stream)."
+        ),
         "field_too_long": "{field}: tối đa {limit} ký tự.",
         "done_claim": "Bạn đã nhận ca này.",
         "done_reply": "Tin trả lời của bạn đang được gửi tới khách.",

@@ -22,7 +22,13 @@ from sse_starlette import EventSourceResponse
 
 from bot.staff.roles import Page
 from bot.storage.database import Database
-from bot.web.dashboard.page_context import PREFIX, DashboardRoute, PageContext, for_page
+from bot.web.dashboard.page_context import (
+    PREFIX,
+    DashboardRoute,
+    PageContext,
+    Refusal,
+    for_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +114,11 @@ def case_watch(context: PageContext) -> CaseWatch:
 
 @router.get("/live/cases")
 async def live_cases(context: CasesContext) -> EventSourceResponse:
-    """`event: cases` with the change mark: once at once, then at every change."""
+    """`event: cases` with the change mark: once at once, then at every change. Only for
+    an EventSource (it asks for text/event-stream): anything else would wait for a body
+    that never ends."""
+    if "text/event-stream" not in context.request.headers.get("accept", ""):
+        raise Refusal(406, "bad_request_title", "event_stream_only")
     watch = case_watch(context)
 
     async def events() -> AsyncIterator[dict[str, Any]]:

@@ -8,7 +8,8 @@
   if (!source || !window.EventSource || !window.fetch || !window.DOMParser) return;
   // The page's own address: after a refused form the browser shows the POST's URL.
   var address = script.dataset.page || window.location.href;
-  var seen = null;
+  // The mark the page was rendered at: a change before the stream connects still counts.
+  var seen = script.dataset.mark || null;
   var busy = false;
   var again = false; // a change came while fetching: fetch once more after
 
